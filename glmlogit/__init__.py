@@ -1,0 +1,37 @@
+"""glmlogit: logistic regression and GLMs with R-exact inference."""
+
+from . import families, links
+from .errors import (
+    ConvergenceWarning,
+    DataError,
+    FamilyError,
+    FitError,
+    FormulaError,
+    GlmlogitError,
+    GlmlogitWarning,
+    PerfectSeparationWarning,
+)
+from .model import GLM, anova, glm, logit, poisson, probit
+from .results import GLMResults
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GLM",
+    "ConvergenceWarning",
+    "DataError",
+    "FamilyError",
+    "FitError",
+    "FormulaError",
+    "GLMResults",
+    "GlmlogitError",
+    "GlmlogitWarning",
+    "PerfectSeparationWarning",
+    "anova",
+    "families",
+    "glm",
+    "links",
+    "logit",
+    "poisson",
+    "probit",
+]

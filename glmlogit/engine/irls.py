@@ -1,0 +1,226 @@
+"""Iteratively reweighted least squares (Fisher scoring), as R's ``glm.fit``, on any rows object.
+
+Each iteration is one pass over the rows (``rows.accumulate``) returning X'WX, the score and the
+deviance; everything else is p x p algebra done here, once.  The update is written in Newton form,
+beta + (X'WX)^-1 X'u, so that the fixed point solves the score equations X'u = 0 to rounding
+whatever the conditioning of X'WX (the X'Wz form would carry the solve's error into beta).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg
+
+from ..errors import ConvergenceWarning, FitError
+from ..families import Family
+from .rows import PassStats
+
+ALIAS_TOL = 1e-7  # R's glm.fit / lm QR tolerance on column norms
+_SCREEN_TOL = 1e-9  # squared residual ratio below which a column is checked with a QR
+
+
+@dataclass
+class Fit:
+    """Arrays out of the engine.  Coefficients of aliased columns are NaN."""
+
+    coef: np.ndarray
+    aliased: np.ndarray
+    cov_unscaled: np.ndarray  # (X'WX)^-1 at the solution, NaN rows/cols for aliased columns
+    xtwx: np.ndarray
+    deviance: float
+    n_iter: int
+    converged: bool
+    eta: np.ndarray
+    mu: np.ndarray
+    history: list[float] = field(default_factory=list)
+    message: str = ""
+
+
+def screen_aliased(H: np.ndarray, tol: float = _SCREEN_TOL) -> np.ndarray:
+    """Columns whose (weighted) residual after regressing on the earlier kept columns is tiny.
+
+    In-order Cholesky on the correlation-scaled X'WX: the squared pivot of column j is
+    1 - R^2 of column j on the kept columns before it.  Only a screen: X'WX squares the
+    condition number, so flagged columns are confirmed on the rows with a QR (``confirm_aliased``).
+    """
+    p = H.shape[0]
+    d = np.sqrt(np.maximum(np.diag(H), 0.0))
+    aliased = d <= 0
+    safe = np.where(aliased, 1.0, d)
+    A = H / np.outer(safe, safe)
+    L = np.zeros((p, p))
+    keep: list[int] = []
+    for j in range(p):
+        if aliased[j]:
+            continue
+        k = len(keep)
+        if k:
+            lj = linalg.solve_triangular(L[:k, :k], A[keep, j], lower=True, check_finite=False)
+            r = A[j, j] - lj @ lj
+        else:
+            lj, r = np.zeros(0), A[j, j]
+        if not np.isfinite(r) or r < tol:
+            aliased[j] = True
+        else:
+            L[k, :k] = lj
+            L[k, k] = np.sqrt(r)
+            keep.append(j)
+    return aliased
+
+
+def confirm_aliased(rows, candidates: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
+    """R's rule on the rows themselves: column j is aliased when the norm of its residual on
+    the earlier kept columns is below ``tol`` times its own norm (Householder QR, in order)."""
+    p = len(candidates)
+    if not candidates.any():
+        return candidates
+    norms = rows.column_norms(np.arange(p))
+    aliased = norms <= 0
+    while True:
+        keep = np.flatnonzero(~aliased)
+        R = rows.weighted_r(keep)
+        diag = np.abs(np.diag(R)) if R.shape[0] >= len(keep) else np.zeros(len(keep))
+        ratio = np.zeros(len(keep))
+        ratio[: len(diag)] = diag
+        bad = ratio < tol * norms[keep]
+        if not bad.any():
+            return aliased
+        aliased[keep[np.flatnonzero(bad)[0]]] = True  # drop the first offender, re-check the rest
+
+
+def _solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
+    try:
+        cf = linalg.cho_factor(H, lower=False, check_finite=False)
+    except linalg.LinAlgError as err:
+        raise FitError(
+            "the weighted cross-product X'WX is not positive definite at this iterate "
+            "(numerically singular design); check for collinear columns"
+        ) from err
+    return linalg.cho_solve(cf, b, check_finite=False), cf
+
+
+def irls(
+    rows,
+    family: Family,
+    *,
+    start: np.ndarray | None = None,
+    tol: float = 1e-8,
+    coef_tol: float = 1e-10,
+    max_iter: int = 100,
+    intercept_index: int | None = None,
+    max_halvings: int = 60,
+) -> Fit:
+    """Fit a GLM by Fisher scoring.
+
+    Convergence needs both R's rule, |dev - dev_old| / (|dev| + 0.1) < ``tol``, and a small next
+    step, max_j |delta_j| / (|beta_j| + se_j) < ``coef_tol`` (R's rule alone leaves non-canonical
+    fits up to 1e-3 away from the MLE).  Step-halving as R's glm.fit when eta or mu leave their
+    domain or the deviance is not finite, and also when the deviance rises (as glm2).
+    """
+    p = rows.p
+    history: list[float] = []
+    if start is not None:
+        beta = np.asarray(start, dtype=float).copy()
+        if beta.shape != (p,):
+            raise FitError(f"start must have {p} values (one per design column), got {beta.shape}")
+        stats = rows.accumulate(family, beta)
+        if not stats.valid:
+            raise FitError("start= gives fitted values outside the family's/link's valid range")
+        beta_ok: np.ndarray | None = beta
+    else:
+        stats = rows.accumulate(family, None)
+        beta_ok = None
+    aliased = screen_aliased(stats.xtwx)
+    if aliased.any():
+        aliased = confirm_aliased(rows, aliased)
+    keep = np.flatnonzero(~aliased)
+    if len(keep) == 0:
+        raise FitError("every column of the design is zero or aliased; nothing to fit")
+
+    def reduced(st: PassStats) -> tuple[np.ndarray, np.ndarray]:
+        return st.xtwx[np.ix_(keep, keep)], st.rhs[keep]
+
+    b = np.zeros(p)
+    if beta_ok is not None:
+        b[keep] = beta_ok[keep]
+        beta_ok = b.copy()
+    Hk, rk = reduced(stats)
+    step, cf = _solve(Hk, rk)
+    dev_old = stats.deviance
+    n_iter = 0
+    converged = False
+    message = ""
+    while n_iter < max_iter:
+        n_iter += 1
+        cand = np.zeros(p)
+        cand[keep] = step if beta_ok is None else beta_ok[keep] + step
+        new = rows.accumulate(family, cand)
+        halvings = 0
+        while not new.valid or (
+            beta_ok is not None and new.deviance > dev_old + 1e-9 * (abs(dev_old) + 0.1)
+        ):
+            if halvings >= max_halvings:
+                raise FitError(
+                    "step-halving could not find a valid set of coefficients "
+                    f"(iteration {n_iter}); try start= with feasible coefficients"
+                )
+            anchor = beta_ok if beta_ok is not None else _feasible_anchor(rows, family, intercept_index, keep)
+            cand = 0.5 * (cand + anchor)
+            new = rows.accumulate(family, cand)
+            halvings += 1
+        first = beta_ok is None
+        beta_ok = cand
+        history.append(new.deviance)
+        Hk, rk = reduced(new)
+        step, cf = _solve(Hk, rk)
+        crit = abs(new.deviance - dev_old) / (abs(new.deviance) + 0.1)
+        se = np.sqrt(np.abs(np.diag(linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False))))
+        xstep = float(np.max(np.abs(step) / (np.abs(cand[keep]) + se + 1e-300)))
+        dev_old = new.deviance
+        stats = new
+        if not first and crit < tol and xstep < coef_tol:
+            converged = True
+            break
+    if not converged:
+        message = (
+            f"IRLS did not converge in {max_iter} iterations: last relative deviance change "
+            f"{crit:.3g} (tol {tol:g}), last relative step {xstep:.3g} (coef_tol {coef_tol:g}). "
+            "Increase max_iter, check for separation or a link unsuited to the data."
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    assert beta_ok is not None
+    coef = np.full(p, np.nan)
+    coef[keep] = beta_ok[keep]
+    cov = np.full((p, p), np.nan)
+    cov[np.ix_(keep, keep)] = linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False)
+    b0 = np.where(aliased, 0.0, coef)
+    eta = rows.linear_predictor(b0)
+    mu = family.link.inverse(eta)
+    return Fit(
+        coef=coef,
+        aliased=aliased,
+        cov_unscaled=cov,
+        xtwx=stats.xtwx,
+        deviance=stats.deviance,
+        n_iter=n_iter,
+        converged=converged,
+        eta=eta,
+        mu=mu,
+        history=history,
+        message=message,
+    )
+
+
+def _feasible_anchor(rows, family: Family, intercept_index: int | None, keep: np.ndarray) -> np.ndarray:
+    """Coefficients whose fitted values are valid, to halve towards before any valid iterate exists
+    (R stops here with 'please supply starting values').  The intercept-only fit's mean is inside
+    every family's range; without an intercept, zero."""
+    b = np.zeros(rows.p)
+    if intercept_index is not None and intercept_index in keep:
+        w = rows.weights
+        ybar = float(np.sum(w * rows.y) / np.sum(w))
+        b[intercept_index] = float(family.link.link(np.array([ybar]))[0])
+    return b

@@ -1,0 +1,128 @@
+"""The public fitting entry points: gl.glm(formula, data), gl.GLM(y, X).fit(), and shorthands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .engine.irls import Fit, irls
+from .engine.rows import DenseRows
+from .errors import GlmlogitError
+from .families import Binomial, Family, get_family
+from .formula import Design, build_design, design_from_arrays
+from .inference import anova_table
+from .results import GLMResults
+
+_METHODS = ("irls",)
+_COV_TYPES = ("nonrobust",)
+
+
+class GLM:
+    """A GLM specification on a design: family + link + rows.  ``fit()`` returns GLMResults."""
+
+    def __init__(self, y=None, X=None, family="binomial", link=None, weights=None, offset=None,
+                 *, design: Design | None = None, column_names=None):
+        self.family: Family = get_family(family, link)
+        binomial = isinstance(self.family, Binomial)
+        if design is None:
+            if y is None or X is None:
+                raise GlmlogitError("GLM needs y and X (or use gl.glm with a formula)")
+            design = design_from_arrays(y, X, weights, offset, column_names, binomial=binomial)
+        self.design = design
+        self.family.check_response(design.y, design.weights, design.response_name)
+        if binomial:
+            _check_two_classes(design)
+        self.rows = DenseRows(design.X, design.y, design.weights, design.offset)
+        self._fit_kw: dict = {}
+
+    def fit(self, *, method: str = "irls", start=None, tol: float = 1e-8, coef_tol: float = 1e-10,
+            max_iter: int = 100, cov_type: str = "nonrobust") -> GLMResults:
+        if method not in _METHODS:
+            raise GlmlogitError(f"method {method!r} is not available; choose one of {list(_METHODS)}")
+        if cov_type not in _COV_TYPES:
+            raise GlmlogitError(f"cov_type {cov_type!r} is not available; choose one of {list(_COV_TYPES)}")
+        self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
+        fit = irls(self.rows, self.family, start=None if start is None else np.asarray(start, float),
+                   intercept_index=self.design.intercept_index, **self._fit_kw)
+        return GLMResults(self, fit)
+
+    def _fit_columns(self, cols, start=None) -> Fit:
+        """Refit on a subset of the design's columns (null model, sequential anova)."""
+        cols = list(cols)
+        icpt = self.design.intercept_index
+        sub_icpt = cols.index(icpt) if icpt in cols else None
+        return irls(self.rows.take_columns(cols), self.family, start=start, intercept_index=sub_icpt,
+                    **(self._fit_kw or {}))
+
+    def _submodel(self, cols) -> GLMResults:
+        d = self.design
+        cols = list(cols)
+        names = [d.column_names[c] for c in cols]
+        sub = Design(y=d.y, X=d.X[:, cols], column_names=names, weights=d.weights, offset=d.offset,
+                     index=d.index, kept_rows=d.kept_rows, n_input=d.n_input,
+                     response_name=d.response_name, intercept_index=names.index("Intercept")
+                     if "Intercept" in names else None, offset_name=d.offset_name,
+                     has_offset=d.has_offset)
+        m = GLM(family=self.family, design=sub)
+        m._fit_kw = self._fit_kw
+        return GLMResults(m, self._fit_columns(cols))
+
+
+def _check_two_classes(d: Design) -> None:
+    pos = d.weights > 0
+    y = d.y[pos]
+    if len(y) and (np.all(y == 0) or np.all(y == 1)):
+        cls = "1 (success)" if y[0] == 1 else "0 (failure)"
+        raise GlmlogitError(
+            f"binomial response {d.response_name!r} has a single class: all {len(y)} rows are {cls}"
+        )
+
+
+def glm(formula: str, data, family="binomial", link=None, *, weights=None, offset=None,
+        na_action: str = "drop", **fit_kw) -> GLMResults:
+    """Fit a GLM from an R-style formula; binomial/logit by default.  See API.md for options."""
+    fam = get_family(family, link)
+    design = build_design(formula, data, weights=weights, offset=offset, na_action=na_action,
+                          binomial=isinstance(fam, Binomial))
+    return GLM(family=fam, design=design).fit(**fit_kw)
+
+
+def logit(formula: str, data, **kw) -> GLMResults:
+    return glm(formula, data, family="binomial", link="logit", **kw)
+
+
+def probit(formula: str, data, **kw) -> GLMResults:
+    return glm(formula, data, family="binomial", link="probit", **kw)
+
+
+def poisson(formula: str, data, **kw) -> GLMResults:
+    return glm(formula, data, family="poisson", link=kw.pop("link", "log"), **kw)
+
+
+def anova(*results: GLMResults) -> pd.DataFrame:
+    """``anova(small, big, ...)``: LR (chi2) or F tests between nested models, as R's anova.glm.
+    ``anova(res)``: R's sequential table, one row per formula term, the first for the null model."""
+    if not results:
+        raise GlmlogitError("anova needs at least one fitted model")
+    if len(results) > 1:
+        n = {len(r.design.y) for r in results}
+        if len(n) > 1:
+            raise GlmlogitError(f"models were fitted to different numbers of rows: {sorted(n)}")
+        return anova_table(list(results))
+    res = results[0]
+    d = res.design
+    icpt = d.intercept_index
+    cols: list[int] = [icpt] if icpt is not None else []
+    models, labels = [], []
+    if cols:
+        models.append(res.model._submodel(cols))
+        labels.append("NULL")
+    for term, tcols in d.terms.items():
+        if tcols == [icpt]:
+            continue
+        cols = cols + list(tcols)
+        models.append(res.model._submodel(sorted(cols)) if len(cols) < len(d.column_names) else res)
+        labels.append(term)
+    out = anova_table(models)
+    out.index = labels
+    return out

@@ -1,0 +1,337 @@
+"""GLMResults: read-only, everything derived lazily from what the fit produced."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import inference
+from .engine.irls import Fit
+from .errors import DataError, GlmlogitError
+
+if TYPE_CHECKING:
+    from .model import GLM
+
+
+class GLMResults:
+    """Results of a GLM fit.  Names follow statsmodels' GLMResults, R's glm where it has none."""
+
+    def __init__(self, model: GLM, fit: Fit):
+        self.model = model
+        self.family = model.family
+        self.design = model.design
+        self._fit = fit
+        self.converged = fit.converged
+        self.n_iter = fit.n_iter
+        self.deviance = fit.deviance
+        self.cov_type = "nonrobust"
+
+    # --- coefficients -------------------------------------------------------------------------
+    @property
+    def _names(self) -> list[str]:
+        return self.design.column_names
+
+    @cached_property
+    def params(self) -> pd.Series:
+        return pd.Series(self._fit.coef, index=self._names, name="coef")
+
+    @cached_property
+    def aliased(self) -> pd.Series:
+        return pd.Series(self._fit.aliased, index=self._names, name="aliased")
+
+    @cached_property
+    def rank(self) -> int:
+        return int((~self._fit.aliased).sum())
+
+    @cached_property
+    def use_t(self) -> bool:
+        """t and F reference distributions when the dispersion is estimated (as R's summary.glm)."""
+        return not self.family.fixed_scale
+
+    @cached_property
+    def _cov(self) -> np.ndarray:
+        return self._fit.cov_unscaled * self.scale
+
+    def cov_params(self) -> pd.DataFrame:
+        return pd.DataFrame(self._cov, index=self._names, columns=self._names)
+
+    @cached_property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._cov)), index=self._names, name="std err")
+
+    @cached_property
+    def tvalues(self) -> pd.Series:
+        return pd.Series(self.params / self.bse, name="z" if not self.use_t else "t")
+
+    @cached_property
+    def pvalues(self) -> pd.Series:
+        t = np.abs(self.tvalues.to_numpy())
+        p = 2 * (stats.t.sf(t, self.df_resid) if self.use_t else stats.norm.sf(t))
+        return pd.Series(p, index=self._names, name="P>|z|" if not self.use_t else "P>|t|")
+
+    def _quantile(self, alpha: float) -> float:
+        if not 0 < alpha < 1:
+            raise GlmlogitError(f"alpha must be in (0, 1), got {alpha}")
+        return float(stats.t.ppf(1 - alpha / 2, self.df_resid) if self.use_t else stats.norm.ppf(1 - alpha / 2))
+
+    def conf_int(self, alpha: float = 0.05, method: str = "wald") -> pd.DataFrame:
+        """Wald intervals b +- q se, q from N(0,1), or t(df_resid) when the scale is estimated."""
+        if method != "wald":
+            raise GlmlogitError(f"conf_int method {method!r} is not available; use 'wald'")
+        q = self._quantile(alpha)
+        lo, hi = self.params - q * self.bse, self.params + q * self.bse
+        return pd.DataFrame({"lower": lo, "upper": hi})
+
+    def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
+        """exp(coef) with exponentiated Wald limits: odds ratios (logit) or rate/risk ratios (log)."""
+        if self.family.link.name not in ("logit", "log"):
+            raise GlmlogitError(
+                f"exponentiated coefficients are ratios only for logit and log links, not {self.family.link.name}"
+            )
+        ci = np.exp(self.conf_int(alpha))
+        return pd.DataFrame({"ratio": np.exp(self.params), "lower": ci["lower"], "upper": ci["upper"]})
+
+    # --- model-level numbers ------------------------------------------------------------------
+    @cached_property
+    def nobs(self) -> int:
+        """Observations with non-zero weight (R's nobs)."""
+        return int(np.count_nonzero(self.design.weights))
+
+    @property
+    def n_dropped(self) -> int:
+        return self.design.n_dropped
+
+    @cached_property
+    def _has_intercept(self) -> bool:
+        i = self.design.intercept_index
+        return i is not None and not self._fit.aliased[i]
+
+    @cached_property
+    def df_model(self) -> int:
+        return self.rank - int(self._has_intercept)
+
+    @cached_property
+    def df_resid(self) -> int:
+        return self.nobs - self.rank
+
+    @cached_property
+    def df_null(self) -> int:
+        return self.nobs - int(self._has_intercept)
+
+    @cached_property
+    def pearson_chi2(self) -> float:
+        return float(np.sum(self.resid_pearson.to_numpy() ** 2))
+
+    @cached_property
+    def scale(self) -> float:
+        """1 for binomial/poisson; Pearson chi2 / df_resid otherwise (R's summary.glm)."""
+        if self.family.fixed_scale:
+            return 1.0
+        if self.df_resid <= 0:
+            return float("nan")
+        return self.pearson_chi2 / self.df_resid
+
+    @cached_property
+    def llf(self) -> float:
+        d = self.design
+        return self.family.loglik(d.y, self._fit.mu, d.weights, self.deviance, self._fit.eta)
+
+    @cached_property
+    def _null_mu(self) -> np.ndarray:
+        d = self.design
+        if not self._has_intercept:
+            return self.family.link.inverse(d.offset.copy())
+        if d.has_offset and np.any(d.offset != 0):
+            fit = self.model._fit_columns([d.intercept_index], start=None)
+            return fit.mu
+        ybar = float(np.sum(d.weights * d.y) / np.sum(d.weights))
+        return np.full(len(d.y), ybar)
+
+    @cached_property
+    def null_deviance(self) -> float:
+        d = self.design
+        return float(np.sum(self.family.deviance_terms(d.y, self._null_mu, d.weights)))
+
+    @cached_property
+    def llnull(self) -> float:
+        """Log-likelihood of the intercept-only model (with the offset), as R's logLik of it."""
+        d = self.design
+        return self.family.loglik(d.y, self._null_mu, d.weights, self.null_deviance)
+
+    @cached_property
+    def _k(self) -> int:
+        return self.rank + (0 if self.family.fixed_scale else 1)
+
+    @cached_property
+    def aic(self) -> float:
+        return -2.0 * self.llf + 2.0 * self._k
+
+    @cached_property
+    def bic(self) -> float:
+        """-2 llf + k log(n), n the number of fitted rows (R's BIC on a glm)."""
+        return -2.0 * self.llf + self._k * np.log(len(self.design.y))
+
+    def pseudo_rsquared(self, kind: str = "mcf") -> float:
+        """McFadden's 1 - llf/llnull ("mcf") or Cox-Snell 1 - exp(2 (llnull - llf) / n) ("cs")."""
+        if kind == "mcf":
+            return 1.0 - self.llf / self.llnull
+        if kind == "cs":
+            return 1.0 - np.exp(2.0 * (self.llnull - self.llf) / self.nobs)
+        raise GlmlogitError(f"pseudo_rsquared kind must be 'mcf' or 'cs', got {kind!r}")
+
+    # --- per observation ----------------------------------------------------------------------
+    def _series(self, values: np.ndarray, name: str) -> pd.Series:
+        return pd.Series(values, index=self.design.index, name=name)
+
+    @cached_property
+    def fittedvalues(self) -> pd.Series:
+        return self._series(self._fit.mu, "fitted")
+
+    @cached_property
+    def linear_predictor(self) -> pd.Series:
+        return self._series(self._fit.eta, "linear")
+
+    @cached_property
+    def resid_response(self) -> pd.Series:
+        return self._series(self.design.y - self._fit.mu, "resid_response")
+
+    @cached_property
+    def resid_pearson(self) -> pd.Series:
+        d, mu = self.design, self._fit.mu
+        r = (d.y - mu) * np.sqrt(d.weights) / np.sqrt(self.family.variance(mu))
+        return self._series(r, "resid_pearson")
+
+    @cached_property
+    def resid_deviance(self) -> pd.Series:
+        d, mu = self.design, self._fit.mu
+        dt = self.family.deviance_terms(d.y, mu, d.weights, self._fit.eta)
+        return self._series(np.sign(d.y - mu) * np.sqrt(np.maximum(dt, 0.0)), "resid_deviance")
+
+    @cached_property
+    def resid_working(self) -> pd.Series:
+        d = self.design
+        r = (d.y - self._fit.mu) / self.family.link.mu_eta(self._fit.eta)
+        return self._series(r, "resid_working")
+
+    # --- prediction ---------------------------------------------------------------------------
+    def _new_design(self, newdata, offset) -> tuple[np.ndarray, np.ndarray]:
+        d = self.design
+        if newdata is None:
+            return d.X, d.offset
+        X = d.rebuild(newdata)
+        if offset is not None:
+            off = np.broadcast_to(np.asarray(offset, dtype=float), (X.shape[0],))
+        elif d.offset_name is not None:
+            off = np.asarray(newdata[d.offset_name], dtype=float)
+        elif d.has_offset:
+            raise DataError("the model was fitted with an offset array: pass offset= for the new data")
+        else:
+            off = np.zeros(X.shape[0])
+        return X, off
+
+    def predict(self, newdata=None, which: str = "mean", offset=None) -> pd.Series:
+        """Predicted mean (``which="mean"``) or linear predictor (``"linear"``)."""
+        if which not in ("mean", "linear"):
+            raise GlmlogitError(f"which must be 'mean' or 'linear', got {which!r}")
+        X, off = self._new_design(newdata, offset)
+        eta = X @ np.where(self._fit.aliased, 0.0, self._fit.coef) + off
+        vals = eta if which == "linear" else self.family.link.inverse(eta)
+        index = self.design.index if newdata is None else getattr(newdata, "index", None)
+        return pd.Series(vals, index=index, name=which)
+
+    def get_prediction(self, newdata=None, offset=None) -> PredictionResults:
+        X, off = self._new_design(newdata, offset)
+        index = self.design.index if newdata is None else getattr(newdata, "index", None)
+        return PredictionResults(self, X, off, index)
+
+    # --- tests --------------------------------------------------------------------------------
+    def _constraints(self, hypothesis, q=None) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(hypothesis, str):
+            from formulaic.utils.constraints import LinearConstraints
+
+            try:
+                lc = LinearConstraints.from_spec(hypothesis, variable_names=self._names)
+            except Exception as err:
+                raise GlmlogitError(f"cannot parse hypothesis {hypothesis!r}: {err}") from err
+            return np.asarray(lc.constraint_matrix, float), np.asarray(lc.constraint_values, float)
+        R = np.atleast_2d(np.asarray(hypothesis, dtype=float))
+        if R.shape[1] != len(self._names):
+            raise GlmlogitError(f"R must have {len(self._names)} columns, got {R.shape[1]}")
+        return R, np.zeros(R.shape[0]) if q is None else np.asarray(q, dtype=float)
+
+    def wald_test(self, hypothesis, q=None, use_f: bool | None = None) -> inference.TestResult:
+        """Wald test of linear restrictions: "x1 = 0, x2 = 0", "x1 = x2", or a matrix R (and q).
+
+        chi2 for fixed-scale families; F = W / r on (r, df_resid) when the scale is estimated."""
+        R, qv = self._constraints(hypothesis, q)
+        use_f = self.use_t if use_f is None else use_f
+        return inference.wald(self._fit.coef, self._cov, R, qv, use_f=use_f, df_resid=self.df_resid)
+
+    def wald_test_terms(self) -> pd.DataFrame:
+        """One joint Wald test per formula term (all columns of the term = 0)."""
+        rows = {}
+        for term, cols in self.design.terms.items():
+            cols = [c for c in cols if not self._fit.aliased[c]]
+            if not cols:
+                continue
+            R = np.zeros((len(cols), len(self._names)))
+            R[np.arange(len(cols)), cols] = 1.0
+            t = inference.wald(self._fit.coef, self._cov, R, np.zeros(len(cols)),
+                               use_f=self.use_t, df_resid=self.df_resid)
+            rows[term] = {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue}
+        return pd.DataFrame(rows).T
+
+    def compare_lr(self, smaller: GLMResults) -> inference.TestResult:
+        """Likelihood-ratio (or, with estimated scale, F) test of this model against a nested one."""
+        return inference.lr_test(self, smaller)
+
+    def summary(self, alpha: float = 0.05):
+        from .summary import Summary
+
+        return Summary(self, alpha=alpha)
+
+    def __repr__(self) -> str:
+        return (
+            f"<GLMResults {self.family.name}({self.family.link.name}): {self.design.response_name} ~ "
+            f"{len(self._names)} columns, n={self.nobs}, deviance={self.deviance:.6g}>"
+        )
+
+
+class PredictionResults:
+    """Predictions with standard errors; the mean interval is the link interval transformed."""
+
+    def __init__(self, res: GLMResults, X: np.ndarray, offset: np.ndarray, index):
+        self._res = res
+        keep = ~res._fit.aliased
+        b = res._fit.coef[keep]
+        Xk = X[:, keep]
+        V = res._cov[np.ix_(keep, keep)]
+        self.linear = Xk @ b + offset
+        self.linear_se = np.sqrt(np.einsum("ij,jk,ik->i", Xk, V, Xk))
+        link = res.family.link
+        self.mean = link.inverse(self.linear)
+        self.mean_se = np.abs(link.mu_eta(self.linear)) * self.linear_se
+        self.index = index
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        q = self._res._quantile(alpha)
+        lo, hi = self.linear - q * self.linear_se, self.linear + q * self.linear_se
+        inv = self._res.family.link.inverse
+        mlo, mhi = inv(lo), inv(hi)
+        return pd.DataFrame(
+            {
+                "mean": self.mean,
+                "mean_se": self.mean_se,
+                "mean_ci_lower": np.minimum(mlo, mhi),
+                "mean_ci_upper": np.maximum(mlo, mhi),
+                "linear": self.linear,
+                "linear_se": self.linear_se,
+                "linear_ci_lower": lo,
+                "linear_ci_upper": hi,
+            },
+            index=self.index,
+        )
