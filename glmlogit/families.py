@@ -29,6 +29,9 @@ class Family:
     default_link: str = ""
     canonical_link: str = ""
     fixed_scale: bool = False  # binomial/poisson: dispersion is 1
+    # eta equals the natural parameter, so dmu/deta == V(mu).  Not so for R's Gamma "inverse"
+    # (eta = -theta) or inverse Gaussian "1/mu^2" (eta = -2 theta) canonical links.
+    unit_canonical: bool = False
 
     def __init__(self, link: str | Link | None = None):
         lk = get_link(link if link is not None else self.default_link)
@@ -77,8 +80,8 @@ class Family:
         that the score is ``X' u`` and the Fisher information is ``X' W X``.
         """
         mu = self.link.inverse(eta)
-        if self.canonical:
-            # mu_eta == V(mu) for a canonical link: no division.
+        if self.canonical and self.unit_canonical:
+            # mu_eta == V(mu) (eta is the natural parameter itself): no division.
             w = wt * self.variance(mu)
             u = wt * (y - mu)
         else:
@@ -94,6 +97,7 @@ class Binomial(Family):
     r_name = "binomial"
     links = ("logit", "probit", "cauchit", "log", "cloglog", "identity")
     default_link = canonical_link = "logit"
+    unit_canonical = True
     fixed_scale = True
 
     def variance(self, mu):
@@ -157,6 +161,7 @@ class Poisson(Family):
     r_name = "poisson"
     links = ("log", "identity", "sqrt")
     default_link = canonical_link = "log"
+    unit_canonical = True
     fixed_scale = True
 
     def variance(self, mu):
@@ -189,6 +194,7 @@ class Gaussian(Family):
     r_name = "gaussian"
     links = ("identity", "log", "inverse")
     default_link = canonical_link = "identity"
+    unit_canonical = True
 
     def variance(self, mu):
         return np.ones_like(mu)

@@ -320,8 +320,12 @@ class PredictionResults:
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         q = self._res._quantile(alpha)
         lo, hi = self.linear - q * self.linear_se, self.linear + q * self.linear_se
-        inv = self._res.family.link.inverse
-        mlo, mhi = inv(lo), inv(hi)
+        link = self._res.family.link
+        if link.name in ("sqrt", "inverse_squared"):  # eta must be > 0: clip at the boundary
+            lo, hi = np.maximum(lo, 0.0), np.maximum(hi, 0.0)
+        with np.errstate(divide="ignore"):
+            mlo, mhi = link.inverse(lo), link.inverse(hi)
+        lo, hi = self.linear - q * self.linear_se, self.linear + q * self.linear_se
         return pd.DataFrame(
             {
                 "mean": self.mean,

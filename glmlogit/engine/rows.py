@@ -79,7 +79,6 @@ class DenseRows:
         H = np.zeros((p, p), order="F")
         rhs = np.zeros(p)
         dev = 0.0
-        valid = True
         link = family.link
         syrk = blas.dsyrk
         for s, e in spans:
@@ -89,9 +88,12 @@ class DenseRows:
             else:
                 eta = Xc @ beta
                 eta += oc
-            mu, w, u, d = family.irls_terms(yc, eta, wc)
-            if valid and not (link.valid_eta(eta) and family.valid_mu(mu)):
-                valid = False
+            if not link.valid_eta(eta):
+                return H, rhs, np.inf, False  # the caller halves the step; nothing else is used
+            with np.errstate(all="ignore"):
+                mu, w, u, d = family.irls_terms(yc, eta, wc)
+            if not family.valid_mu(mu) or not np.isfinite(d):
+                return H, rhs, np.inf, False
             if beta is None:
                 u = w * (eta - oc) + u  # X'Wz with z the working response (minus offset)
             np.sqrt(w, out=w)
@@ -99,7 +101,7 @@ class DenseRows:
             H = syrk(1.0, Xs.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
             rhs += Xc.T @ u
             dev += d
-        return H, rhs, dev, valid
+        return H, rhs, dev, True
 
     def linear_predictor(self, beta: np.ndarray) -> np.ndarray:
         return self.X @ beta + self.offset
