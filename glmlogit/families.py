@@ -213,7 +213,9 @@ class Gaussian(Family):
         pos = wt > 0
         n = int(pos.sum())
         # R: -(n (log(2 pi dev / n) + 1) - sum(log wt)) / 2
-        return float(-0.5 * (n * (np.log(2.0 * np.pi * deviance / n) + 1.0) - np.sum(np.log(wt[pos]))))
+        return float(
+            -0.5 * (n * (np.log(2.0 * np.pi * deviance / n) + 1.0) - np.sum(np.log(wt[pos])))
+        )
 
 
 class Gamma(Family):
@@ -274,7 +276,9 @@ class InverseGaussian(Family):
 
     def loglik(self, y, mu, wt, deviance, eta=None):
         sw = np.sum(wt)
-        return float(-0.5 * (sw * (1.0 + np.log(2.0 * np.pi * deviance / sw)) + 3.0 * np.sum(wt * np.log(y))))
+        return float(
+            -0.5 * (sw * (1.0 + np.log(2.0 * np.pi * deviance / sw)) + 3.0 * np.sum(wt * np.log(y)))
+        )
 
 
 FAMILIES: dict[str, type[Family]] = {
@@ -284,7 +288,11 @@ FAMILIES: dict[str, type[Family]] = {
     "gamma": Gamma,
     "inverse_gaussian": InverseGaussian,
 }
-_ALIASES = {"inverse.gaussian": "inverse_gaussian", "inversegaussian": "inverse_gaussian", "normal": "gaussian"}
+_ALIASES = {
+    "inverse.gaussian": "inverse_gaussian",
+    "inversegaussian": "inverse_gaussian",
+    "normal": "gaussian",
+}
 
 
 def get_family(family: str | Family, link: str | Link | None = None) -> Family:

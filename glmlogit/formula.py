@@ -89,7 +89,9 @@ def _as_frame(data, what: str = "data") -> pd.DataFrame:
             raise DataError(f"{what} as a dict must hold equal-length columns: {err}") from err
     if hasattr(data, "to_pandas"):  # polars and friends
         return data.to_pandas()
-    raise DataError(f"{what} must be a pandas DataFrame or a dict of arrays, got {type(data).__name__}")
+    raise DataError(
+        f"{what} must be a pandas DataFrame or a dict of arrays, got {type(data).__name__}"
+    )
 
 
 def _check_levels(spec: ModelSpec, df: pd.DataFrame) -> None:
@@ -208,7 +210,9 @@ def build_design(
             y, levels = binomial_response(ycol, lhs)
         else:
             if not pd.api.types.is_numeric_dtype(ycol) and not pd.api.types.is_bool_dtype(ycol):
-                raise DataError(f"response {lhs!r} must be numeric for this family, got dtype {ycol.dtype}")
+                raise DataError(
+                    f"response {lhs!r} must be numeric for this family, got dtype {ycol.dtype}"
+                )
             y = ycol.to_numpy(dtype=float)
     else:
         try:
@@ -216,7 +220,9 @@ def build_design(
         except FormulaicError as err:
             raise FormulaError(f"cannot evaluate response {lhs!r}: {err}") from err
         if ym.shape[1] != 1:
-            raise FormulaError(f"response {lhs!r} must be one numeric column, it gives {ym.shape[1]}")
+            raise FormulaError(
+                f"response {lhs!r} must be one numeric column, it gives {ym.shape[1]}"
+            )
         y = np.asarray(ym, dtype=float).ravel()
     if not np.all(np.isfinite(y)):
         bad = int((~np.isfinite(y)).sum())
@@ -237,7 +243,9 @@ def build_design(
     names = [str(c) for c in mm.columns]
     X = np.asarray(mm, dtype=float)
     if X.shape[0] != len(sub):
-        raise DataError(f"the design has {X.shape[0]} rows but the data has {len(sub)} after NA handling")
+        raise DataError(
+            f"the design has {X.shape[0]} rows but the data has {len(sub)} after NA handling"
+        )
     finite = np.isfinite(X)
     if not finite.all():
         bad_cols = [names[j] for j in np.flatnonzero(~finite.all(axis=0))]
@@ -300,7 +308,9 @@ def _check_string_numbers(spec: ModelSpec, df: pd.DataFrame) -> None:
 
 def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=False) -> Design:
     """For users who build their own design: gl.GLM(y, X, ...)."""
-    index = X.index if isinstance(X, pd.DataFrame) else (y.index if isinstance(y, pd.Series) else None)
+    index = (
+        X.index if isinstance(X, pd.DataFrame) else (y.index if isinstance(y, pd.Series) else None)
+    )
     if isinstance(X, pd.DataFrame):
         names = names or [str(c) for c in X.columns]
         nonnum = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
@@ -323,8 +333,10 @@ def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=Fal
     if ya.shape[0] != n:
         raise DataError(f"y has {ya.shape[0]} values but X has {n} rows")
     if np.isnan(ya).any():
-        raise DataError(f"y has {int(np.isnan(ya).sum())} missing value(s); drop them first "
-                        "(the array interface drops nothing)")
+        raise DataError(
+            f"y has {int(np.isnan(ya).sum())} missing value(s); drop them first "
+            "(the array interface drops nothing)"
+        )
     # Column sums are finite iff every entry is (barring overflow): no n x p temporary.
     if not np.all(np.isfinite(Xa.sum(axis=0))) and not np.isfinite(Xa).all():
         bad_rows = int((~np.isfinite(Xa)).any(axis=1).sum())

@@ -84,8 +84,14 @@ def anova_table(models: list) -> pd.DataFrame:
     fixed = big.family.fixed_scale
     rows = []
     for i, m in enumerate(models):
-        row = {"df_resid": m.df_resid, "deviance": m.deviance, "df": np.nan,
-               "deviance_change": np.nan, "statistic": np.nan, "pvalue": np.nan}
+        row = {
+            "df_resid": m.df_resid,
+            "deviance": m.deviance,
+            "df": np.nan,
+            "deviance_change": np.nan,
+            "statistic": np.nan,
+            "pvalue": np.nan,
+        }
         if i > 0:
             prev = models[i - 1]
             df = prev.df_resid - m.df_resid

@@ -20,8 +20,18 @@ _COV_TYPES = ("nonrobust",)
 class GLM:
     """A GLM specification on a design: family + link + rows.  ``fit()`` returns GLMResults."""
 
-    def __init__(self, y=None, X=None, family="binomial", link=None, weights=None, offset=None,
-                 *, design: Design | None = None, column_names=None):
+    def __init__(
+        self,
+        y=None,
+        X=None,
+        family="binomial",
+        link=None,
+        weights=None,
+        offset=None,
+        *,
+        design: Design | None = None,
+        column_names=None,
+    ):
         self.family: Family = get_family(family, link)
         binomial = isinstance(self.family, Binomial)
         if design is None:
@@ -35,15 +45,32 @@ class GLM:
         self.rows = DenseRows(design.X, design.y, design.weights, design.offset)
         self._fit_kw: dict = {}
 
-    def fit(self, *, method: str = "irls", start=None, tol: float = 1e-8, coef_tol: float = 1e-10,
-            max_iter: int = 100, cov_type: str = "nonrobust") -> GLMResults:
+    def fit(
+        self,
+        *,
+        method: str = "irls",
+        start=None,
+        tol: float = 1e-8,
+        coef_tol: float = 1e-10,
+        max_iter: int = 100,
+        cov_type: str = "nonrobust",
+    ) -> GLMResults:
         if method not in _METHODS:
-            raise GlmlogitError(f"method {method!r} is not available; choose one of {list(_METHODS)}")
+            raise GlmlogitError(
+                f"method {method!r} is not available; choose one of {list(_METHODS)}"
+            )
         if cov_type not in _COV_TYPES:
-            raise GlmlogitError(f"cov_type {cov_type!r} is not available; choose one of {list(_COV_TYPES)}")
+            raise GlmlogitError(
+                f"cov_type {cov_type!r} is not available; choose one of {list(_COV_TYPES)}"
+            )
         self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
-        fit = irls(self.rows, self.family, start=None if start is None else np.asarray(start, float),
-                   intercept_index=self.design.intercept_index, **self._fit_kw)
+        fit = irls(
+            self.rows,
+            self.family,
+            start=None if start is None else np.asarray(start, float),
+            intercept_index=self.design.intercept_index,
+            **self._fit_kw,
+        )
         return GLMResults(self, fit)
 
     def _fit_columns(self, cols, start=None) -> Fit:
@@ -51,18 +78,32 @@ class GLM:
         cols = list(cols)
         icpt = self.design.intercept_index
         sub_icpt = cols.index(icpt) if icpt in cols else None
-        return irls(self.rows.take_columns(cols), self.family, start=start, intercept_index=sub_icpt,
-                    **(self._fit_kw or {}))
+        return irls(
+            self.rows.take_columns(cols),
+            self.family,
+            start=start,
+            intercept_index=sub_icpt,
+            **(self._fit_kw or {}),
+        )
 
     def _submodel(self, cols) -> GLMResults:
         d = self.design
         cols = list(cols)
         names = [d.column_names[c] for c in cols]
-        sub = Design(y=d.y, X=d.X[:, cols], column_names=names, weights=d.weights, offset=d.offset,
-                     index=d.index, kept_rows=d.kept_rows, n_input=d.n_input,
-                     response_name=d.response_name, intercept_index=names.index("Intercept")
-                     if "Intercept" in names else None, offset_name=d.offset_name,
-                     has_offset=d.has_offset)
+        sub = Design(
+            y=d.y,
+            X=d.X[:, cols],
+            column_names=names,
+            weights=d.weights,
+            offset=d.offset,
+            index=d.index,
+            kept_rows=d.kept_rows,
+            n_input=d.n_input,
+            response_name=d.response_name,
+            intercept_index=names.index("Intercept") if "Intercept" in names else None,
+            offset_name=d.offset_name,
+            has_offset=d.has_offset,
+        )
         m = GLM(family=self.family, design=sub)
         m._fit_kw = self._fit_kw
         return GLMResults(m, self._fit_columns(cols))
@@ -78,12 +119,27 @@ def _check_two_classes(d: Design) -> None:
         )
 
 
-def glm(formula: str, data, family="binomial", link=None, *, weights=None, offset=None,
-        na_action: str = "drop", **fit_kw) -> GLMResults:
+def glm(
+    formula: str,
+    data,
+    family="binomial",
+    link=None,
+    *,
+    weights=None,
+    offset=None,
+    na_action: str = "drop",
+    **fit_kw,
+) -> GLMResults:
     """Fit a GLM from an R-style formula; binomial/logit by default.  See API.md for options."""
     fam = get_family(family, link)
-    design = build_design(formula, data, weights=weights, offset=offset, na_action=na_action,
-                          binomial=isinstance(fam, Binomial))
+    design = build_design(
+        formula,
+        data,
+        weights=weights,
+        offset=offset,
+        na_action=na_action,
+        binomial=isinstance(fam, Binomial),
+    )
     return GLM(family=fam, design=design).fit(**fit_kw)
 
 

@@ -76,7 +76,11 @@ class GLMResults:
     def _quantile(self, alpha: float) -> float:
         if not 0 < alpha < 1:
             raise GlmlogitError(f"alpha must be in (0, 1), got {alpha}")
-        return float(stats.t.ppf(1 - alpha / 2, self.df_resid) if self.use_t else stats.norm.ppf(1 - alpha / 2))
+        return float(
+            stats.t.ppf(1 - alpha / 2, self.df_resid)
+            if self.use_t
+            else stats.norm.ppf(1 - alpha / 2)
+        )
 
     def conf_int(self, alpha: float = 0.05, method: str = "wald") -> pd.DataFrame:
         """Wald intervals b +- q se, q from N(0,1), or t(df_resid) when the scale is estimated."""
@@ -93,7 +97,9 @@ class GLMResults:
                 f"exponentiated coefficients are ratios only for logit and log links, not {self.family.link.name}"
             )
         ci = np.exp(self.conf_int(alpha))
-        return pd.DataFrame({"ratio": np.exp(self.params), "lower": ci["lower"], "upper": ci["upper"]})
+        return pd.DataFrame(
+            {"ratio": np.exp(self.params), "lower": ci["lower"], "upper": ci["upper"]}
+        )
 
     # --- model-level numbers ------------------------------------------------------------------
     @cached_property
@@ -228,7 +234,9 @@ class GLMResults:
         elif d.offset_name is not None:
             off = np.asarray(newdata[d.offset_name], dtype=float)
         elif d.has_offset:
-            raise DataError("the model was fitted with an offset array: pass offset= for the new data")
+            raise DataError(
+                "the model was fitted with an offset array: pass offset= for the new data"
+            )
         else:
             off = np.zeros(X.shape[0])
         return X, off
@@ -280,8 +288,14 @@ class GLMResults:
                 continue
             R = np.zeros((len(cols), len(self._names)))
             R[np.arange(len(cols)), cols] = 1.0
-            t = inference.wald(self._fit.coef, self._cov, R, np.zeros(len(cols)),
-                               use_f=self.use_t, df_resid=self.df_resid)
+            t = inference.wald(
+                self._fit.coef,
+                self._cov,
+                R,
+                np.zeros(len(cols)),
+                use_f=self.use_t,
+                df_resid=self.df_resid,
+            )
             rows[term] = {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue}
         return pd.DataFrame(rows).T
 

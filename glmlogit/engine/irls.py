@@ -167,7 +167,11 @@ def irls(
                     "step-halving could not find a valid set of coefficients "
                     f"(iteration {n_iter}); try start= with feasible coefficients"
                 )
-            anchor = beta_ok if beta_ok is not None else _feasible_anchor(rows, family, intercept_index, keep)
+            anchor = (
+                beta_ok
+                if beta_ok is not None
+                else _feasible_anchor(rows, family, intercept_index, keep)
+            )
             cand = 0.5 * (cand + anchor)
             new = rows.accumulate(family, cand)
             halvings += 1
@@ -214,7 +218,9 @@ def irls(
     )
 
 
-def _feasible_anchor(rows, family: Family, intercept_index: int | None, keep: np.ndarray) -> np.ndarray:
+def _feasible_anchor(
+    rows, family: Family, intercept_index: int | None, keep: np.ndarray
+) -> np.ndarray:
     """Coefficients whose fitted values are valid, to halve towards before any valid iterate exists
     (R stops here with 'please supply starting values').  The intercept-only fit's mean is inside
     every family's range; without an intercept, zero."""

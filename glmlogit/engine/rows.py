@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy.linalg import blas, qr
@@ -59,7 +60,7 @@ class DenseRows:
         summing into its own p x p block; the blocks are added at the end.
         """
         bounds = list(range(0, self.n, self.chunk)) + [self.n]
-        spans = list(zip(bounds[:-1], bounds[1:]))
+        spans = list(pairwise(bounds))
         nt = min(self.threads, len(spans))
         if nt <= 1:
             parts = [self._accumulate_spans(family, beta, spans)]
