@@ -9,8 +9,8 @@ import pandas as pd
 __all__ = ["BIRTHWT_SOURCE", "load_birthwt"]
 
 BIRTHWT_SOURCE = (
-    "Hosmer & Lemeshow (1989), Applied Logistic Regression: 189 births at Baystate Medical "
-    "Center, Springfield MA, 1986 (R package MASS, data birthwt)"
+    "189 births, Baystate Medical Center, Springfield MA, 1986; Hosmer & Lemeshow (1989) "
+    "Applied Logistic Regression, via R package MASS"
 )
 
 _BIRTHWT_DTYPES = {

@@ -104,6 +104,10 @@ class Binomial(Family):
         return mu * (1.0 - mu)
 
     def valid_mu(self, mu):
+        if self.link.name == "logit":
+            # expit(eta) is inside (0, 1) for every finite eta; a mu rounded to 0 or 1 is harmless
+            # because the engine computes the logit fit's weights and deviance from eta.
+            return bool(np.all(np.isfinite(mu)))
         return bool(np.all(np.isfinite(mu)) and np.all((mu > 0) & (mu < 1)))
 
     def deviance_terms(self, y, mu, wt, eta=None):

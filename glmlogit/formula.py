@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from formulaic import Formula, ModelSpec
 from formulaic.errors import FormulaicError
 
@@ -44,6 +45,12 @@ class Design:
     offset_name: str | None = None
     weights_name: str | None = None
     has_offset: bool = False
+    input_index: pd.Index | None = None  # every row of the caller's data, fitted or not
+    frame: pd.DataFrame | None = None  # the caller's data (read only), for groups= by name
+
+    def __post_init__(self) -> None:
+        if self.input_index is None:
+            self.input_index = pd.RangeIndex(self.n_input)
 
     @property
     def n_dropped(self) -> int:
@@ -70,13 +77,17 @@ class Design:
                 f"(it has {list(map(str, df.columns))})"
             )
         _check_levels(self.spec, df)
+        cats = [c for c in needed if isinstance(df[c].dtype, pd.CategoricalDtype)]
+        if cats:  # levels of the dtype that no row uses are not "new levels"
+            df = df.assign(**{c: df[c].cat.remove_unused_categories() for c in cats})
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 mm = self.spec.get_model_matrix(df, na_action="ignore")
         except (FormulaicError, Warning) as err:
             raise DataError(f"cannot encode new data with the model's formula: {err}") from err
-        return np.asarray(mm, dtype=float)
+        inner = getattr(mm, "__wrapped__", mm)
+        return inner.toarray() if sp.issparse(inner) else np.asarray(mm, dtype=float)
 
 
 def _as_frame(data, what: str = "data") -> pd.DataFrame:
@@ -160,6 +171,7 @@ def build_design(
     offset=None,
     na_action: str = "drop",
     binomial: bool = False,
+    sparse: bool | str = "auto",
 ) -> Design:
     df = _as_frame(data)
     n_input = len(df)
@@ -231,7 +243,11 @@ def build_design(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=FutureWarning)
-            mm = Formula(str(rhs)).get_model_matrix(sub, na_action="raise")
+            mm = Formula(str(rhs)).get_model_matrix(
+                sub,
+                na_action="raise",
+                output="sparse" if _want_sparse(sparse, sub, used) else "pandas",
+            )
     except FormulaicError as err:
         raise FormulaError(f"cannot build the design for {formula!r}: {err}") from err
     except TypeError as err:
@@ -240,18 +256,28 @@ def build_design(
         ) from err
     spec: ModelSpec = mm.model_spec
     _check_string_numbers(spec, sub)
-    names = [str(c) for c in mm.columns]
-    X = np.asarray(mm, dtype=float)
+    names = [str(c) for c in spec.column_names]
+    if sp.issparse(getattr(mm, "__wrapped__", mm)):
+        X: Any = sp.csr_matrix(mm.__wrapped__, dtype=float)
+        finite = np.isfinite(X.data)
+        if not finite.all():
+            cols = np.unique(X.tocoo().col[~np.isfinite(X.tocoo().data)])
+            raise DataError(
+                f"design column(s) {[names[j] for j in cols]} have {int((~finite).sum())} "
+                "non-finite value(s) after NA handling (e.g. log of a non-positive number)"
+            )
+    else:
+        X = np.asarray(mm, dtype=float)
+        finite = np.isfinite(X)
+        if not finite.all():
+            bad_cols = [names[j] for j in np.flatnonzero(~finite.all(axis=0))]
+            raise DataError(
+                f"design column(s) {bad_cols} have {int((~finite).sum())} non-finite value(s) "
+                "after NA handling (e.g. log of a non-positive number)"
+            )
     if X.shape[0] != len(sub):
         raise DataError(
             f"the design has {X.shape[0]} rows but the data has {len(sub)} after NA handling"
-        )
-    finite = np.isfinite(X)
-    if not finite.all():
-        bad_cols = [names[j] for j in np.flatnonzero(~finite.all(axis=0))]
-        raise DataError(
-            f"design column(s) {bad_cols} have {int((~finite).sum())} non-finite value(s) after NA "
-            "handling (e.g. log of a non-positive number)"
         )
     wts = np.ones(len(kept)) if w_all is None else w_all[kept]
     off = np.zeros(len(kept)) if o_all is None else o_all[kept]
@@ -276,7 +302,27 @@ def build_design(
         offset_name=o_name,
         weights_name=w_name,
         has_offset=o_all is not None,
+        input_index=df.index,
+        frame=df,
     )
+
+
+SPARSE_LEVELS = 200  # sparse="auto": a sparse design once categoricals bring this many levels
+
+
+def _want_sparse(sparse: bool | str, df: pd.DataFrame, used: list[str]) -> bool:
+    if sparse in (True, False):
+        return bool(sparse)
+    if sparse != "auto":
+        raise DataError(f"sparse must be True, False or 'auto', got {sparse!r}")
+    levels = 0
+    for c in used:
+        col = df[c]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            levels += len(col.cat.categories)
+        elif not pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            levels += int(col.nunique())
+    return levels >= SPARSE_LEVELS
 
 
 def check_weights_offset(w: np.ndarray, off: np.ndarray | None) -> None:
@@ -316,6 +362,8 @@ def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=Fal
         nonnum = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if nonnum:
             raise DataError(f"design column(s) {nonnum} are not numeric")
+    if sp.issparse(X):
+        return _sparse_array_design(y, X, weights, offset, names, binomial)
     Xa = np.asarray(X, dtype=float)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
@@ -362,6 +410,41 @@ def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=Fal
         kept_rows=np.arange(n),
         n_input=n,
         response_name=yname,
+        intercept_index=icpt,
+        response_levels=levels,
+        terms={nm: [j] for j, nm in enumerate(names)},
+        has_offset=offset is not None,
+        input_index=index if index is not None else pd.RangeIndex(n),
+    )
+
+
+def _sparse_array_design(y, X, weights, offset, names, binomial) -> Design:
+    Xs = sp.csr_matrix(X, dtype=float)
+    n, p = Xs.shape
+    if not np.all(np.isfinite(Xs.data)):
+        raise DataError("the sparse design has missing or non-finite values")
+    names = list(names) if names is not None else [f"x{j}" for j in range(p)]
+    ya, levels = (
+        binomial_response(y if isinstance(y, pd.Series) else np.asarray(y), "y")
+        if binomial
+        else (np.asarray(y, dtype=float).ravel(), None)
+    )
+    if ya.shape[0] != n or np.isnan(ya).any():
+        raise DataError(f"y must have {n} non-missing values")
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
+    o = np.zeros(n) if offset is None else np.asarray(offset, dtype=float).ravel()
+    check_weights_offset(w, o if offset is not None else None)
+    ones = np.asarray((Xs == 1).sum(axis=0)).ravel()
+    icpt = next((int(j) for j in np.flatnonzero(ones == n)), None)
+    return Design(
+        y=ya,
+        X=Xs,
+        column_names=names,
+        weights=w,
+        offset=o,
+        index=pd.RangeIndex(n),
+        kept_rows=np.arange(n),
+        n_input=n,
         intercept_index=icpt,
         response_levels=levels,
         terms={nm: [j] for j, nm in enumerate(names)},

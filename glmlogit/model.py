@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import pandas as pd
 
 from .engine.irls import Fit, irls
 from .engine.rows import DenseRows
+from .engine.sparse import SparseRows
 from .errors import GlmlogitError
 from .families import Binomial, Family, get_family
 from .formula import Design, build_design, design_from_arrays
@@ -14,7 +16,6 @@ from .inference import anova_table
 from .results import GLMResults
 
 _METHODS = ("irls",)
-_COV_TYPES = ("nonrobust",)
 
 
 class GLM:
@@ -42,7 +43,12 @@ class GLM:
         self.family.check_response(design.y, design.weights, design.response_name)
         if binomial:
             _check_two_classes(design)
-        self.rows = DenseRows(design.X, design.y, design.weights, design.offset)
+        if sp.issparse(design.X):
+            self.rows: DenseRows | SparseRows = SparseRows(
+                design.X, design.y, design.weights, design.offset
+            )
+        else:
+            self.rows = DenseRows(design.X, design.y, design.weights, design.offset)
         self._fit_kw: dict = {}
 
     def fit(
@@ -54,14 +60,16 @@ class GLM:
         coef_tol: float = 1e-10,
         max_iter: int = 100,
         cov_type: str = "nonrobust",
+        groups=None,
+        cluster_correction: str | None = "stata",
     ) -> GLMResults:
+        """Fit by IRLS.  ``cov_type``: "nonrobust", "HC0".."HC3" (R's sandwich::vcovHC) or
+        "cluster" with ``groups=`` (a column name or array) and ``cluster_correction`` "stata"
+        (G/(G-1) (n-1)/(n-k), statsmodels' and Stata's), "r" (G/(G-1), vcovCL's glm default) or None.
+        """
         if method not in _METHODS:
             raise GlmlogitError(
                 f"method {method!r} is not available; choose one of {list(_METHODS)}"
-            )
-        if cov_type not in _COV_TYPES:
-            raise GlmlogitError(
-                f"cov_type {cov_type!r} is not available; choose one of {list(_COV_TYPES)}"
             )
         self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
         fit = irls(
@@ -71,7 +79,9 @@ class GLM:
             intercept_index=self.design.intercept_index,
             **self._fit_kw,
         )
-        return GLMResults(self, fit)
+        return GLMResults(
+            self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
+        )
 
     def _fit_columns(self, cols, start=None) -> Fit:
         """Refit on a subset of the design's columns (null model, sequential anova)."""
@@ -128,6 +138,7 @@ def glm(
     weights=None,
     offset=None,
     na_action: str = "drop",
+    sparse: bool | str = "auto",
     **fit_kw,
 ) -> GLMResults:
     """Fit a GLM from an R-style formula; binomial/logit by default.  See API.md for options."""
@@ -139,6 +150,7 @@ def glm(
         offset=offset,
         na_action=na_action,
         binomial=isinstance(fam, Binomial),
+        sparse=sparse,
     )
     return GLM(family=fam, design=design).fit(**fit_kw)
 

@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
 from . import inference
 from .engine.irls import Fit
 from .errors import DataError, GlmlogitError
+
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
 if TYPE_CHECKING:
     from .model import GLM
@@ -20,7 +23,9 @@ if TYPE_CHECKING:
 class GLMResults:
     """Results of a GLM fit.  Names follow statsmodels' GLMResults, R's glm where it has none."""
 
-    def __init__(self, model: GLM, fit: Fit):
+    def __init__(
+        self, model: GLM, fit: Fit, cov_type: str = "nonrobust", cov_kwds: dict | None = None
+    ):
         self.model = model
         self.family = model.family
         self.design = model.design
@@ -28,7 +33,51 @@ class GLMResults:
         self.converged = fit.converged
         self.n_iter = fit.n_iter
         self.deviance = fit.deviance
-        self.cov_type = "nonrobust"
+        if cov_type not in COV_TYPES:
+            raise GlmlogitError(f"cov_type must be one of {list(COV_TYPES)}, got {cov_type!r}")
+        self.cov_type = cov_type
+        self.cov_kwds = dict(cov_kwds or {})
+        if cov_type == "cluster":
+            self.cov_kwds["groups"] = self._groups(self.cov_kwds.get("groups"))
+        elif self.cov_kwds.get("groups") is not None:
+            raise GlmlogitError("groups= is only used with cov_type='cluster'")
+        if cov_type != "nonrobust":
+            _ = self._cov  # compute now so a bad cov specification fails at fit time
+
+    def get_robustcov(
+        self, cov_type: str = "HC0", groups=None, cluster_correction="stata"
+    ) -> GLMResults:
+        """The same fit with another covariance: "HC0".."HC3", "cluster" (with groups=) or
+        "nonrobust".  Nothing is refitted; every test, interval and summary uses the new one."""
+        return GLMResults(
+            self.model,
+            self._fit,
+            cov_type,
+            {"groups": groups, "cluster_correction": cluster_correction},
+        )
+
+    def _groups(self, groups) -> np.ndarray:
+        d = self.design
+        if groups is None:
+            raise GlmlogitError("cov_type='cluster' needs groups= (a column name or an array)")
+        if isinstance(groups, str):
+            if d.frame is None or groups not in d.frame.columns:
+                raise GlmlogitError(f"groups={groups!r} is not a column of the data")
+            g = np.asarray(d.frame[groups])[d.kept_rows]
+        else:
+            g = np.asarray(groups)
+            if g.shape[0] == d.n_input:
+                g = g[d.kept_rows]  # rows dropped for NA are dropped from the groups too
+            elif g.shape[0] != len(d.y):
+                raise GlmlogitError(
+                    f"groups has {g.shape[0]} values; the data has {d.n_input} rows "
+                    f"({len(d.y)} fitted)"
+                )
+        if pd.isna(g).any():
+            raise GlmlogitError(
+                f"groups has {int(pd.isna(g).sum())} missing value(s) in fitted rows"
+            )
+        return g
 
     # --- coefficients -------------------------------------------------------------------------
     @property
@@ -49,12 +98,31 @@ class GLMResults:
 
     @cached_property
     def use_t(self) -> bool:
-        """t and F reference distributions when the dispersion is estimated (as R's summary.glm)."""
-        return not self.family.fixed_scale
+        """t and F reference distributions when the dispersion is estimated (as R's summary.glm);
+        normal and chi2 with a robust covariance (as lmtest::coeftest on a glm)."""
+        return not self.family.fixed_scale and self.cov_type == "nonrobust"
 
     @cached_property
     def _cov(self) -> np.ndarray:
-        return self._fit.cov_unscaled * self.scale
+        if self.cov_type == "nonrobust":
+            return self._fit.cov_unscaled * self.scale
+        from .robust import sandwich_cov
+
+        d, f = self.design, self._fit
+        kind = "HC0" if self.cov_type == "cluster" else self.cov_type
+        return sandwich_cov(
+            d.X,
+            d.y,
+            f.mu,
+            f.eta,
+            d.weights,
+            self.family,
+            f.cov_unscaled,
+            f.aliased,
+            kind=kind,
+            groups=self.cov_kwds.get("groups"),
+            cluster_correction=self.cov_kwds.get("cluster_correction", "stata"),
+        )
 
     def cov_params(self) -> pd.DataFrame:
         return pd.DataFrame(self._cov, index=self._names, columns=self._names)
@@ -223,6 +291,46 @@ class GLMResults:
         r = (d.y - self._fit.mu) / self.family.link.mu_eta(self._fit.eta)
         return self._series(r, "resid_working")
 
+    # --- diagnostics --------------------------------------------------------------------------
+    def _aligned(self, values: dict, columns) -> pd.DataFrame:
+        """Rows aligned to the caller's data: rows dropped for NA present as NaN."""
+        d = self.design
+        out = pd.DataFrame(np.nan, index=d.input_index, columns=list(columns))
+        block = np.column_stack([np.asarray(values[c], dtype=float) for c in columns])
+        out.iloc[d.kept_rows, :] = block
+        return out
+
+    def influence(self) -> pd.DataFrame:
+        """hat, cooks_d, rstandard (deviance), rstandard_pearson, rstudent: R's hatvalues,
+        cooks.distance, rstandard, rstandard(type="pearson"), rstudent on a glm."""
+        from .diagnostics import influence_frame
+
+        d, f = self.design, self._fit
+        vals = influence_frame(
+            d.X,
+            d.y,
+            f.mu,
+            f.eta,
+            d.weights,
+            self.family,
+            f.cov_unscaled,
+            f.aliased,
+            self.scale,
+            self.deviance,
+            self.df_resid,
+        )
+        return self._aligned(vals, ["hat", "cooks_d", "rstandard", "rstandard_pearson", "rstudent"])
+
+    def dfbetas(self) -> pd.DataFrame:
+        """R's dfbetas on a glm: rows x coefficients, aligned to the caller's rows."""
+        from .diagnostics import dfbetas
+
+        d, f = self.design, self._fit
+        m = dfbetas(
+            d.X, d.y, f.mu, f.eta, d.weights, self.family, f.cov_unscaled, f.aliased, self.df_resid
+        )
+        return self._aligned({nm: m[:, j] for j, nm in enumerate(self._names)}, self._names)
+
     # --- prediction ---------------------------------------------------------------------------
     def _new_design(self, newdata, offset) -> tuple[np.ndarray, np.ndarray]:
         d = self.design
@@ -325,7 +433,11 @@ class PredictionResults:
         Xk = X[:, keep]
         V = res._cov[np.ix_(keep, keep)]
         self.linear = Xk @ b + offset
-        self.linear_se = np.sqrt(np.einsum("ij,jk,ik->i", Xk, V, Xk))
+        if sp.issparse(Xk):
+            quad = np.asarray(Xk.multiply(Xk @ V).sum(axis=1)).ravel()
+        else:
+            quad = np.einsum("ij,jk,ik->i", Xk, V, Xk)
+        self.linear_se = np.sqrt(quad)
         link = res.family.link
         self.mean = link.inverse(self.linear)
         self.mean_se = np.abs(link.mu_eta(self.linear)) * self.linear_se

@@ -37,6 +37,7 @@ class Fit:
     mu: np.ndarray
     history: list[float] = field(default_factory=list)
     message: str = ""
+    diverging: bool = False  # stopped on R's deviance rule while coefficients still grew
 
 
 def screen_aliased(H: np.ndarray, tol: float = _SCREEN_TOL) -> np.ndarray:
@@ -117,7 +118,9 @@ def irls(
 
     Convergence needs both R's rule, |dev - dev_old| / (|dev| + 0.1) < ``tol``, and a small next
     step, max_j |delta_j| / (|beta_j| + se_j) < ``coef_tol`` (R's rule alone leaves non-canonical
-    fits up to 1e-3 away from the MLE).  Step-halving as R's glm.fit when eta or mu leave their
+    fits up to 1e-3 away from the MLE).  When R's rule holds but the steps stop contracting
+    (coefficients diverging on separated data) the fit stops as R's would, with
+    ``Fit.diverging`` set.  Step-halving as R's glm.fit when eta or mu leave their
     domain or the deviance is not finite, and also when the deviance rises (as glm2).
     """
     p = rows.p
@@ -148,10 +151,12 @@ def irls(
         b[keep] = beta_ok[keep]
         beta_ok = b.copy()
     Hk, rk = reduced(stats)
-    step, cf = _solve(Hk, rk)
+    step, cf0 = _solve(Hk, rk)
+    cf: tuple | None = cf0
     dev_old = stats.deviance
     n_iter = 0
-    converged = False
+    converged = diverging = False
+    astep_prev = np.inf
     message = ""
     while n_iter < max_iter:
         n_iter += 1
@@ -179,16 +184,37 @@ def irls(
         beta_ok = cand
         history.append(new.deviance)
         Hk, rk = reduced(new)
-        step, cf = _solve(Hk, rk)
+        try:
+            step, cf = _solve(Hk, rk)
+        except FitError:
+            # Working weights underflowed for a block of rows (fitted values 0/1 under
+            # separation): X'WX is singular at this iterate.  Stop here with what we have.
+            diverging = True
+            stats = new
+            message = (
+                f"X'WX became numerically singular at iteration {n_iter} (fitted values 0 or 1): "
+                "the data are probably separated and some estimates are infinite"
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+            cf = None
+            break
         crit = abs(new.deviance - dev_old) / (abs(new.deviance) + 0.1)
         se = np.sqrt(np.abs(np.diag(linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False))))
         xstep = float(np.max(np.abs(step) / (np.abs(cand[keep]) + se + 1e-300)))
         dev_old = new.deviance
         stats = new
-        if not first and crit < tol and xstep < coef_tol:
-            converged = True
-            break
-    if not converged:
+        if not first and crit < tol:
+            if xstep < coef_tol:
+                converged = True
+                break
+            astep = float(np.max(np.abs(step)))
+            if astep > 0.9 * astep_prev:
+                # R's deviance rule holds but the steps no longer contract: coefficients running
+                # off to infinity (separation).  Stop as R does; the caller checks separation.
+                converged = diverging = True
+                break
+        astep_prev = float(np.max(np.abs(step)))
+    if not converged and not diverging:
         message = (
             f"IRLS did not converge in {max_iter} iterations: last relative deviance change "
             f"{crit:.3g} (tol {tol:g}), last relative step {xstep:.3g} (coef_tol {coef_tol:g}). "
@@ -199,7 +225,10 @@ def irls(
     coef = np.full(p, np.nan)
     coef[keep] = beta_ok[keep]
     cov = np.full((p, p), np.nan)
-    cov[np.ix_(keep, keep)] = linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False)
+    if cf is not None:
+        cov[np.ix_(keep, keep)] = linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False)
+    else:
+        cov[np.ix_(keep, keep)] = linalg.pinvh(stats.xtwx[np.ix_(keep, keep)])
     b0 = np.where(aliased, 0.0, coef)
     eta = rows.linear_predictor(b0)
     mu = family.link.inverse(eta)
@@ -215,6 +244,7 @@ def irls(
         mu=mu,
         history=history,
         message=message,
+        diverging=diverging,
     )
 
 

@@ -1,0 +1,629 @@
+"""Separation in binomial GLMs: the linear-programming check of Konis (2007), as R's detectseparation.
+
+Binomial data are *separated* when some direction ``b`` of the coefficients (not zero on the
+data) makes every observation at least as likely as before when the linear predictor moves along
+``b``: ``s_i x_i'b >= 0`` for every row, with ``s_i = +1`` for a success and ``-1`` for a
+failure, and ``> 0`` for at least one.  The log-likelihood then increases without bound along
+``b`` and the maximum-likelihood estimate does not exist (Albert & Anderson 1984): IRLS drifts
+off to infinity while reporting a large coefficient, a huge standard error and a Wald p-value
+near 1.
+
+:func:`detect_separation` runs the bounded primal linear program of Konis (2007) exactly as
+``detectseparation::detect_separation`` (method ``"glm.fit"``, its default control:
+``linear_program = "primal"``, ``purpose = "find"``, ``beta_tolerance = sqrt(.Machine$double.eps)``):
+
+1. aliased columns (a column within R's QR tolerance 1e-7 of the span of the columns before it)
+   are set aside and reported as ``"aliased"``;
+2. rows with prior weight 0 are dropped;
+3. rows with ``y == 1`` are successes, ``y == 0`` failures, and a row with ``0 < y < 1`` (a
+   proportion with successes *and* failures among its trials) enters twice, once as each;
+4. ``maximise sum_i s_i x_i'b  subject to  s_i x_i'b >= 0 (all i), -1 <= b_j <= 1``;
+5. separation iff some ``|b_j| > tol``; the estimate of coefficient ``j`` is ``+inf`` / ``-inf``
+   with the sign of ``b_j`` when ``|b_j| > tol``, finite otherwise.
+
+The LP is solved with HiGHS (``scipy.optimize.linprog(method="highs-ds")``, a simplex method,
+so the solution is a vertex as lpSolve's is) by constraint generation: the LP over a sample of
+the rows, then the rows its solution violates added, until it violates none.  Its optimum is
+then the optimum of the LP over all rows (the relaxed LP's optimum is at least the full one's,
+and it is feasible for the full one), at a fraction of the cost on large data: on data that are
+not separated the sample alone usually proves it (its only feasible point is ``b = 0``).
+
+On top of detectseparation the report says which rows are perfectly predicted and whether the
+separation is complete: further LPs of the same form (objective: the margins of the rows not yet
+strictly separated) grow a separating direction until no further row can be strictly separated.
+The rows strictly separated by it are then exactly the rows that *some* separating direction
+separates (the fitted probability of each of them tends to 0 or 1); complete separation means
+every row (a proportion row can never be: its two copies cancel).
+
+The per-coefficient directions come from the vertex the LP returns, as in detectseparation.
+When the LP's optimal face is not a single point the signs can depend on the solver's pivoting
+(lpSolve and HiGHS may then differ); under complete separation in particular any separating
+direction will do, so the signs are one valid certificate, not the direction glm's iterates take.
+
+:func:`needs_check` is the cheap screen run after an IRLS fit: it decides whether the LP must run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.optimize import linprog
+
+from .errors import DataError, GlmlogitError
+
+__all__ = ["SeparationReport", "aliased_columns", "detect_separation", "needs_check"]
+
+BETA_TOL = math.sqrt(np.finfo(float).eps)  # detect_separation_control()'s beta_tolerance
+ALIAS_TOL = 1e-7  # R's qr() tolerance
+_EPS = np.finfo(float).eps
+_FEAS_TOL = 1e-9  # HiGHS primal/dual feasibility tolerance, and our violation test (x ||x_i||_1)
+_SCREEN_TOL = 1e-6  # aliasing screen on X'X: squared residual ratio below which the QR decides
+_DIRECT_ROWS = 1000  # up to this many LP rows, no constraint generation
+_MAX_ROUNDS = 200
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SeparationReport:
+    """Result of :func:`detect_separation`.
+
+    ``status``: ``"none"``, ``"quasi-complete"`` or ``"complete"``.
+    ``directions``: pandas Series by column name, ``"finite"``, ``"+inf"``, ``"-inf"`` or
+    ``"aliased"`` (detectseparation's ``0`` / ``Inf`` / ``-Inf`` / ``NA``).
+    ``rows``: positions (0-based, in the input's row order) of the perfectly predicted rows.
+    ``n_separated``: ``len(rows)``.  ``n_obs``: rows with positive prior weight.
+    ``certificate``: a separating direction (max |b_j| = 1, 0 for aliased columns) that strictly
+    separates exactly ``rows``: ``s_i x_i'b >= 0`` for every row, ``> 0`` for those in ``rows``.
+    ``lp_solution``: the Konis LP's solution ``b`` (NaN for aliased columns), from which
+    ``directions`` are read.
+    """
+
+    status: str
+    directions: object  # pandas.Series of str
+    rows: np.ndarray
+    n_separated: int
+    certificate: np.ndarray
+    lp_solution: np.ndarray
+    column_names: list[str]
+    n_obs: int
+    tol: float = BETA_TOL
+    lp_rounds: int = 0
+    _text_terms: int = field(default=6, repr=False)
+
+    @property
+    def separated(self) -> bool:
+        return self.status != "none"
+
+    @property
+    def infinite(self) -> list[str]:
+        """Names of the coefficients whose MLE is +inf or -inf."""
+        return [n for n, d in zip(self.column_names, self._dirs()) if d in ("+inf", "-inf")]
+
+    @property
+    def aliased(self) -> list[str]:
+        return [n for n, d in zip(self.column_names, self._dirs()) if d == "aliased"]
+
+    def _dirs(self) -> list[str]:
+        return [str(d) for d in np.asarray(self.directions, dtype=object)]
+
+    def direction_text(self) -> str:
+        """The certificate as a linear combination of the design's columns, e.g. ``+1.0*NV``."""
+        b = np.asarray(self.certificate, dtype=float)
+        idx = [j for j in np.argsort(-np.abs(b), kind="stable") if abs(b[j]) > 1e-6]
+        shown = sorted(idx[: self._text_terms])
+        parts = []
+        for k, j in enumerate(shown):
+            v = b[j]
+            mag = f"{abs(v):.3g}"
+            if "." not in mag and "e" not in mag:
+                mag += ".0"
+            sign = ("-" if v < 0 else "+") if k == 0 else (" - " if v < 0 else " + ")
+            parts.append(f"{sign}{mag}*{self.column_names[j]}")
+        text = "".join(parts)
+        if len(idx) > len(shown):
+            text += f" + ... ({len(idx) - len(shown)} smaller terms)"
+        return text
+
+    def __str__(self) -> str:
+        dirs = self._dirs()
+        aliased = self.aliased
+        tail = f" Aliased (not estimable): {', '.join(aliased)}." if aliased else ""
+        if self.status == "none":
+            return (
+                f"No separation: the maximum-likelihood estimates exist (are finite) for all "
+                f"{len(dirs) - len(aliased)} estimable coefficients (linear-programming check of "
+                f"Konis 2007 on {self.n_obs} rows).{tail}"
+            )
+        inf = [(n, d) for n, d in zip(self.column_names, dirs) if d in ("+inf", "-inf")]
+        if len(inf) == 1:
+            mle = f"the MLE of {inf[0][0]} is {inf[0][1]}"
+        else:
+            mle = "the MLEs of " + ", ".join(f"{n} ({d})" for n, d in inf) + " are infinite"
+        if self.status == "complete":
+            head = (
+                f"Complete separation: all {self.n_obs} rows are perfectly predicted along the "
+                f"direction {self.direction_text()}"
+            )
+        else:
+            head = (
+                f"Quasi-complete separation: {self.n_separated} of {self.n_obs} rows are "
+                f"perfectly predicted along the direction {self.direction_text()}"
+            )
+        return (
+            f"{head}; {mle}. The maximum-likelihood estimate does not exist: reported "
+            f"estimates, standard errors and Wald tests of these coefficients are meaningless. "
+            f"Consider firth=True or a penalty.{tail}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<SeparationReport status={self.status!r} n_separated={self.n_separated}>"
+
+    def to_dict(self) -> dict:
+        """JSON-safe dict (NaN becomes None)."""
+
+        def num(v: float) -> float | None:
+            return float(v) if np.isfinite(v) else None
+
+        return {
+            "status": self.status,
+            "separated": self.separated,
+            "directions": dict(zip(self.column_names, self._dirs())),
+            "rows": [int(i) for i in self.rows],
+            "n_separated": int(self.n_separated),
+            "n_obs": int(self.n_obs),
+            "certificate": [num(v) for v in self.certificate],
+            "lp_solution": [num(v) for v in self.lp_solution],
+            "column_names": list(self.column_names),
+            "tol": float(self.tol),
+            "description": str(self),
+        }
+
+
+def _series(values: list[str], names: list[str]):
+    import pandas as pd  # only for the report's output
+
+    return pd.Series(values, index=pd.Index(names), dtype=object, name="separation")
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+
+def _inputs(X, y, weights, column_names):
+    names = None
+    if column_names is not None:
+        names = [str(c) for c in column_names]
+    elif hasattr(X, "columns"):
+        names = [str(c) for c in X.columns]
+    Xa = np.asarray(X, dtype=float)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    if Xa.ndim != 2:
+        raise DataError(f"X must be a 2-D array, got {Xa.ndim} dimensions")
+    n, p = Xa.shape
+    if names is None:
+        names = [f"x{j}" for j in range(p)]
+    if len(names) != p:
+        raise DataError(f"{len(names)} column names given for {p} design columns")
+    ya = np.asarray(y, dtype=float).ravel()
+    if ya.shape[0] != n:
+        raise DataError(f"y has {ya.shape[0]} values but X has {n} rows")
+    if weights is None:
+        wa = np.ones(n)
+    else:
+        wa = np.asarray(weights, dtype=float).ravel()
+        if wa.shape[0] != n:
+            raise DataError(f"weights has {wa.shape[0]} values but X has {n} rows")
+    if not np.isfinite(wa).all() or (wa < 0).any():
+        raise DataError("prior weights must be finite and non-negative")
+    pos = wa > 0
+    if not np.isfinite(ya[pos]).all() or (ya[pos] < 0).any() or (ya[pos] > 1).any():
+        raise DataError(
+            "binomial y must be in [0, 1] (0/1 outcomes, or proportions with the trials as weights)"
+        )
+    if not np.isfinite(Xa[pos]).all():
+        raise DataError("X has missing or non-finite values in rows with positive weight")
+    return Xa, ya, wa, names
+
+
+# --------------------------------------------------------------------------------------------
+# Aliasing (R's in-order QR rule)
+# --------------------------------------------------------------------------------------------
+
+
+def aliased_columns(X, tol: float = ALIAS_TOL) -> np.ndarray:
+    """In-order aliasing as R's ``qr(x, tol = 1e-7)``: column ``j`` is aliased when the norm of its
+    residual on the earlier non-aliased columns is below ``tol`` times its own norm (a zero column
+    is aliased).  A Cholesky screen on X'X picks the candidates (squared residual ratio below
+    1e-6, far above that rounding can reach); a Householder QR on the rows decides them.
+    """
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    if p == 0:
+        return np.zeros(0, dtype=bool)
+    G = X.T @ X
+    d = np.sqrt(np.maximum(np.diag(G), 0.0))
+    cand = d <= 0
+    safe = np.where(cand, 1.0, d)
+    A = G / np.outer(safe, safe)
+    L = np.zeros((p, p))
+    keep: list[int] = []
+    for j in range(p):
+        if cand[j]:
+            continue
+        k = len(keep)
+        if k:
+            lj = linalg.solve_triangular(L[:k, :k], A[keep, j], lower=True, check_finite=False)
+            r = A[j, j] - lj @ lj
+        else:
+            lj, r = np.zeros(0), A[j, j]
+        if not np.isfinite(r) or r < _SCREEN_TOL:
+            cand[j] = True
+        else:
+            L[k, :k] = lj
+            L[k, k] = math.sqrt(r)
+            keep.append(j)
+    aliased = d <= 0
+    if not (cand & ~aliased).any():
+        return aliased
+    last = int(np.flatnonzero(cand)[-1])
+    while True:
+        cols = np.flatnonzero(~aliased[: last + 1])
+        if len(cols) == 0:
+            return aliased
+        R = linalg.qr(X[:, cols], mode="r", check_finite=False)[0]
+        diag = np.zeros(len(cols))
+        m = min(R.shape)
+        diag[:m] = np.abs(np.diag(R))[:m]
+        bad = np.flatnonzero(diag < tol * d[cols])
+        if len(bad) == 0:
+            return aliased
+        aliased[cols[bad[0]]] = True  # drop the first offender, re-check the rest
+
+
+# --------------------------------------------------------------------------------------------
+# The linear programs
+# --------------------------------------------------------------------------------------------
+
+
+class _Problem:
+    """The reshaped rows of the LP: copy k is original row ``src[k]`` with sign ``s[k]``."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, w: np.ndarray):
+        keep = np.flatnonzero(w > 0)
+        if len(keep) < X.shape[0]:
+            X = X[keep]
+        yk = y[keep]
+        at = np.arange(len(keep))
+        ones = at[yk == 1]
+        zeros = at[yk == 0]
+        mixed = at[(yk != 1) & (yk != 0)]
+        # detectseparation's order: successes, failures, then the proportions as failures and
+        # as successes
+        self.src = np.concatenate([ones, zeros, mixed, mixed])
+        self.s = np.concatenate(
+            [np.ones(len(ones)), -np.ones(len(zeros)), -np.ones(len(mixed)), np.ones(len(mixed))]
+        )
+        self.X = X  # the rows with positive weight; src indexes these
+        self.orig = keep  # their positions in the input
+        self.n_obs = len(keep)
+        self.rownorm = np.abs(X).sum(axis=1)  # max |x_i'b| over the box
+        self.N = len(self.src)
+        self.rounds = 0
+
+    def margins(self, b: np.ndarray) -> np.ndarray:
+        return self.s * (self.X @ b)[self.src]
+
+    def objective(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """sum over copies (in ``mask``) of s_k x_{src_k}."""
+        q = np.zeros(self.X.shape[0])
+        s = self.s if mask is None else self.s[mask]
+        src = self.src if mask is None else self.src[mask]
+        np.add.at(q, src, s)
+        return self.X.T @ q
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        return self.s[idx, None] * self.X[self.src[idx]]
+
+
+def _highs(A: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """max c'b  s.t.  A b >= 0, -1 <= b <= 1 (dual simplex; a vertex)."""
+    p = len(c)
+    if A.shape[0] == 0:
+        return np.where(c > 0, 1.0, np.where(c < 0, -1.0, 0.0))
+    attempts = (
+        {"primal_feasibility_tolerance": _FEAS_TOL, "dual_feasibility_tolerance": _FEAS_TOL},
+        {},
+        {"presolve": False},
+    )
+    last = None
+    for opts in attempts:
+        res = linprog(
+            -c,
+            A_ub=sparse.csr_array(-A) if A.shape[0] * p > 200_000 else -A,
+            b_ub=np.zeros(A.shape[0]),
+            bounds=(-1.0, 1.0),
+            method="highs-ds",
+            options=opts,
+        )
+        if res.status == 0:
+            return np.asarray(res.x, dtype=float)
+        last = res
+    raise GlmlogitError(
+        f"the separation linear program failed (HiGHS status {last.status}: {last.message})"
+    )
+
+
+def _solve(prob: _Problem, c: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """max c'b over the box, subject to every row's margin >= 0, by constraint generation from
+    the rows in ``work``.  Returns (b, the final working set)."""
+    in_work = np.zeros(prob.N, dtype=bool)
+    in_work[work] = True
+    for _ in range(_MAX_ROUNDS):
+        prob.rounds += 1
+        b = _highs(prob.rows(np.flatnonzero(in_work)), c)
+        m = prob.margins(b)
+        slack = m / np.maximum(prob.rownorm[prob.src], 1e-300)
+        viol = np.flatnonzero((slack < -_FEAS_TOL) & ~in_work)
+        if len(viol) == 0:
+            return b, np.flatnonzero(in_work)
+        k = max(len(work), 2 * len(c), 64)
+        if len(viol) > k:
+            viol = viol[np.argpartition(slack[viol], k)[:k]]
+        in_work[viol] = True
+    raise GlmlogitError("the separation linear program did not settle (constraint generation)")
+
+
+def _initial_rows(prob: _Problem, p: int) -> np.ndarray:
+    if prob.N <= max(_DIRECT_ROWS, 4 * p):
+        return np.arange(prob.N)
+    m = min(prob.N, max(500, 10 * p))
+    rng = np.random.default_rng(20070101)
+    return np.sort(rng.choice(prob.N, size=m, replace=False))
+
+
+def detect_separation(
+    X,
+    y,
+    weights=None,
+    column_names=None,
+    *,
+    tol: float = BETA_TOL,
+    aliased=None,
+) -> SeparationReport:
+    """Check binomial data for separation (Konis 2007; R's ``detectseparation``).
+
+    ``X``: n x p design (array or DataFrame; the intercept is a column of ones if there is one).
+    ``y``: 0/1 outcomes, or proportions in [0, 1] with the numbers of trials as ``weights``
+    (R's convention).  ``weights``: prior weights; rows with weight 0 do not count.
+    ``column_names``: names for the report (default: X's columns or x0, x1, ...).
+    ``tol``: detectseparation's ``beta_tolerance`` (|b_j| above it is infinite), also the
+    relative margin (times ||x_i||_1) above which a row counts as strictly separated.
+    ``aliased``: optional boolean mask of aliased columns (e.g. the fit's); default: R's QR rule
+    on the rows with positive weight.
+
+    Returns a :class:`SeparationReport`.
+    """
+    Xa, ya, wa, names = _inputs(X, y, weights, column_names)
+    n, p = Xa.shape
+    pos = wa > 0
+    if aliased is None:
+        Xpos = Xa if pos.all() else Xa[pos]
+        al = aliased_columns(Xpos) if Xpos.shape[0] else np.ones(p, dtype=bool)
+    else:
+        al = np.asarray(aliased, dtype=bool).ravel()
+        if al.shape != (p,):
+            raise DataError(f"aliased must have {p} values (one per column)")
+    kept = np.flatnonzero(~al)
+    Xk = Xa[:, kept] if len(kept) < p else Xa
+    prob = _Problem(Xk, ya, wa)
+
+    lp = np.full(p, np.nan)
+    cert = np.zeros(p)
+    directions = ["aliased" if a else "finite" for a in al]
+    status = "none"
+    rows = np.zeros(0, dtype=np.intp)
+    if prob.N and len(kept):
+        work = _initial_rows(prob, len(kept))
+        b1, work = _solve(prob, prob.objective(), work)
+        b1[np.abs(b1) < 1e-300] = 0.0
+        lp[kept] = b1
+        if np.any(np.abs(b1) > tol):
+            for j, v in zip(kept, b1):
+                if abs(v) > tol:
+                    directions[j] = "+inf" if v > 0 else "-inf"
+            scale = np.maximum(prob.rownorm[prob.src], 1e-300)
+            c_sum = b1.copy()
+            strict = prob.margins(c_sum) > tol * scale
+            while strict.any() and not strict.all():
+                b2, work = _solve(prob, prob.objective(~strict), work)
+                new = (prob.margins(b2) > tol * scale) & ~strict
+                if not new.any():
+                    break
+                c_sum = c_sum + b2
+                strict = prob.margins(c_sum) > tol * scale
+            if strict.any():
+                status = "complete" if strict.all() else "quasi-complete"
+                rows = prob.orig[np.unique(prob.src[strict])]
+                cert[kept] = c_sum / np.max(np.abs(c_sum))
+            else:  # |b_j| > tol but no row strictly separated: numerically not separated
+                directions = ["aliased" if a else "finite" for a in al]
+    return SeparationReport(
+        status=status,
+        directions=_series(directions, names),
+        rows=rows,
+        n_separated=len(rows),
+        certificate=cert,
+        lp_solution=lp,
+        column_names=names,
+        n_obs=prob.n_obs,
+        tol=tol,
+        lp_rounds=prob.rounds,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The screen after an IRLS fit
+# --------------------------------------------------------------------------------------------
+
+
+def needs_check(
+    mu,
+    coef=None,
+    bse=None,
+    *,
+    y=None,
+    weights=None,
+    X=None,
+    cov=None,
+    irls_weights=None,
+    converged: bool = True,
+    prob_tol: float = 1e-6,
+    coef_big: float = 8.0,
+    z_small: float = 0.1,
+) -> bool:
+    """Should the separation LP run after this binomial fit?  ``False`` only when the fit shows
+    that the MLE exists; when in doubt ``True`` (the LP is exact, and cheap on data that are not
+    separated, so a false alarm costs time, never a wrong answer).
+
+    Always ``True`` when the fit did not converge, or a non-aliased coefficient or standard
+    error is not finite (NaN coefficients are taken as aliased and skipped).
+
+    With ``X`` and ``y`` (and optionally ``weights``, ``cov`` = the unscaled (X'WX)^-1 at the
+    final iterate, NaN rows/columns for aliased columns, and ``irls_weights`` = that W; default
+    the logit's ``weights * mu * (1 - mu)``), the answer is a proof, not a heuristic.  Write
+    ``lam_i`` for ``w_i y_i (1 - mu_i)`` (a row's successes) and ``w_i (1 - y_i) mu_i`` (its
+    failures), each > 0 when that side is present; ``g = X'(w (y - mu)) = sum_i s_i lam_i x_i``.
+    With ``v = (X'WX)^-1 g`` (the next Newton/IRLS step) the multipliers
+    ``lam_i - W_i s_i x_i'v`` solve ``sum_i s_i lam_i' x_i = 0`` exactly; if every one is
+    still positive (``(W_i / w_i) |x_i'v| < 1 - mu_i`` resp. ``mu_i``; we demand < 1/2 of it),
+    then by Stiemke's lemma no direction ``b`` has ``s_i x_i'b >= 0`` for all rows unless
+    ``X b = 0``: no separation, whatever the fit's tolerances were.  A separated fit fails this
+    test: along the separating direction the Newton step moves the separated rows' linear
+    predictors by about 1 at every iteration (the likelihood there behaves as ``exp(-t)``).
+    The test also requires each row's ``lam_i ||x_i||_1`` to stand above the rounding error of
+    ``g`` (``1e3 * eps * sqrt(n) * sum_k lam_k ||x_k||_1``), so a row whose fitted probability
+    sits at 0/1 to within rounding never passes.  Cost: two passes over X (one more, an
+    X'WX, when ``cov`` is not given), against the fit's several.
+
+    Without ``X``, a heuristic: ``True`` when a fitted probability on the side of an observed
+    outcome is within ``prob_tol`` of 0 or 1 (all rows' min(mu, 1 - mu) when ``y`` is not
+    given), or a coefficient diverges (``|coef| > coef_big`` with ``|coef / bse| < z_small``).
+    Why ``prob_tol = 1e-6`` and not R's ``10 * eps`` (R's "fitted probabilities numerically 0 or 1"
+    warning, which R does not even print for the endometrial data): when IRLS stops on separated
+    data by R's rule (relative deviance change < 1e-8), the separated rows' fitted probabilities
+    are typically still ~1e-8 * (deviance + 0.1) from 0/1, far above 10 * eps.  glmlogit's IRLS
+    also demands a relative step < 1e-10, which on separated data ends with those probabilities
+    at ~1e-20 (or not converged), well inside 1e-6.  False-negative risk: a fitter that stops
+    early with a loose rule (deviance change only, deviance > ~100) can leave separated rows at
+    1e-6..1e-4 with moderate coefficients, which this heuristic misses; pass ``X`` and ``y`` to
+    make the screen exact.
+    """
+    mu = np.asarray(mu, dtype=float).ravel()
+    n = mu.shape[0]
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
+    pos = w > 0
+    if not converged:
+        return True
+    if coef is not None:
+        c = np.asarray(coef, dtype=float).ravel()
+        est = ~np.isnan(c)
+        if not np.isfinite(c[est]).all():
+            return True
+        if bse is not None:
+            se = np.asarray(bse, dtype=float).ravel()
+            if not np.isfinite(se[est]).all():
+                return True
+    else:
+        est = None
+    if not np.isfinite(mu[pos]).all():
+        return True
+
+    if X is not None and y is not None:
+        return not _newton_certificate(mu, np.asarray(y, float).ravel(), w, X, cov, irls_weights,
+                                       est)
+
+    m = mu[pos]
+    if y is not None:
+        yy = np.asarray(y, dtype=float).ravel()[pos]
+        d_succ = np.where(yy > 0, 1.0 - m, np.inf)
+        d_fail = np.where(yy < 1, m, np.inf)
+        if (np.minimum(d_succ, d_fail) < prob_tol).any():
+            return True
+    elif (np.minimum(m, 1.0 - m) < prob_tol).any():
+        return True
+    if coef is not None and bse is not None:
+        c = np.asarray(coef, dtype=float).ravel()
+        se = np.asarray(bse, dtype=float).ravel()
+        ok = est & (se > 0)
+        z = np.abs(c[ok]) / se[ok]
+        if ((np.abs(c[ok]) > coef_big) & (z < z_small)).any():
+            return True
+    return False
+
+
+def _newton_certificate(mu, y, w, X, cov, irls_weights, est) -> bool:
+    """True when the fit proves that the data are not separated (see needs_check)."""
+    Xa = np.asarray(X, dtype=float)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    pos = w > 0
+    if not pos.all():
+        Xa, y, mu, w = Xa[pos], y[pos], mu[pos], w[pos]
+        if irls_weights is not None:
+            irls_weights = np.asarray(irls_weights, dtype=float).ravel()[pos]
+    n = Xa.shape[0]
+    if n == 0:
+        return True
+    if cov is not None:
+        cov = np.asarray(cov, dtype=float)
+        keep = np.isfinite(np.diag(cov))
+    elif est is not None:
+        keep = est.copy()
+    else:
+        keep = np.ones(Xa.shape[1], dtype=bool)
+    if not keep.all():
+        Xa = Xa[:, keep]
+        if cov is not None:
+            cov = cov[np.ix_(keep, keep)]
+    has_s = y > 0
+    has_f = y < 1
+    lam_s = w * y * (1.0 - mu)
+    lam_f = w * (1.0 - y) * mu
+    if (has_s & ~(lam_s > 0)).any() or (has_f & ~(lam_f > 0)).any():
+        return False  # a fitted probability is exactly 0 or 1 on an observed side
+    W = w * mu * (1.0 - mu) if irls_weights is None else np.asarray(irls_weights, float).ravel()
+    if not (np.isfinite(W).all() and (W >= 0).all()):
+        return False
+    g = Xa.T @ (w * (y - mu))
+    if cov is None:
+        H = Xa.T @ (W[:, None] * Xa)
+        try:
+            v = linalg.solve(H, g, assume_a="pos", check_finite=False)
+        except linalg.LinAlgError:
+            return False
+    else:
+        v = cov @ g
+    if not np.isfinite(v).all():
+        return False
+    step = np.abs(Xa @ v)
+    rn = np.abs(Xa).sum(axis=1)
+    lam = np.where(has_s, lam_s, 0.0) + np.where(has_f, lam_f, 0.0)
+    floor = 1e3 * _EPS * math.sqrt(n) * float(np.sum(lam * rn))
+    side_s = np.where(has_s, lam_s, np.inf)
+    side_f = np.where(has_f, lam_f, np.inf)
+    if (np.minimum(side_s, side_f) * rn < floor).any():
+        return False
+    # multiplier change W_i |x_i'v| against each present side's lam (a proportion row's W is
+    # shared between its two sides in proportion y : 1 - y, so the ratio is the same form)
+    ratio_s = np.where(has_s, W * step / np.where(has_s, w * (1.0 - mu), 1.0), 0.0)
+    ratio_f = np.where(has_f, W * step / np.where(has_f, w * mu, 1.0), 0.0)
+    return bool(max(ratio_s.max(), ratio_f.max()) < 0.5)
