@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ class Design:
     """What the engine needs (arrays) plus what results need to speak in the user's terms."""
 
     y: np.ndarray
-    X: np.ndarray
+    X: Any  # ndarray, or scipy.sparse CSR for sparse designs
     column_names: list[str]
     weights: np.ndarray
     offset: np.ndarray
@@ -86,8 +86,10 @@ class Design:
                 mm = self.spec.get_model_matrix(df, na_action="ignore")
         except (FormulaicError, Warning) as err:
             raise DataError(f"cannot encode new data with the model's formula: {err}") from err
-        inner = getattr(mm, "__wrapped__", mm)
-        return inner.toarray() if sp.issparse(inner) else np.asarray(mm, dtype=float)
+        inner: Any = getattr(mm, "__wrapped__", mm)
+        if sp.issparse(inner):
+            return cast(Any, inner).toarray()
+        return np.asarray(mm, dtype=float)
 
 
 def _as_frame(data, what: str = "data") -> pd.DataFrame:
@@ -434,7 +436,7 @@ def _sparse_array_design(y, X, weights, offset, names, binomial) -> Design:
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
     o = np.zeros(n) if offset is None else np.asarray(offset, dtype=float).ravel()
     check_weights_offset(w, o if offset is not None else None)
-    ones = np.asarray((Xs == 1).sum(axis=0)).ravel()
+    ones = np.asarray(Xs.multiply(Xs == 1).sum(axis=0)).ravel()
     icpt = next((int(j) for j in np.flatnonzero(ones == n)), None)
     return Design(
         y=ya,

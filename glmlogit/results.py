@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -295,7 +295,7 @@ class GLMResults:
     def _aligned(self, values: dict, columns) -> pd.DataFrame:
         """Rows aligned to the caller's data: rows dropped for NA present as NaN."""
         d = self.design
-        out = pd.DataFrame(np.nan, index=d.input_index, columns=list(columns))
+        out = pd.DataFrame(np.nan, index=cast(pd.Index, d.input_index), columns=list(columns))
         block = np.column_stack([np.asarray(values[c], dtype=float) for c in columns])
         out.iloc[d.kept_rows, :] = block
         return out
@@ -430,11 +430,11 @@ class PredictionResults:
         self._res = res
         keep = ~res._fit.aliased
         b = res._fit.coef[keep]
-        Xk = X[:, keep]
+        Xk: Any = X[:, keep]
         V = res._cov[np.ix_(keep, keep)]
         self.linear = Xk @ b + offset
         if sp.issparse(Xk):
-            quad = np.asarray(Xk.multiply(Xk @ V).sum(axis=1)).ravel()
+            quad = np.asarray(cast(Any, Xk).multiply(Xk @ V).sum(axis=1)).ravel()
         else:
             quad = np.einsum("ij,jk,ik->i", Xk, V, Xk)
         self.linear_se = np.sqrt(quad)
