@@ -104,6 +104,26 @@ class DenseRows:
             dev += d
         return H, rhs, dev, True
 
+    def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
+        """(deviance, score X'u, valid) at beta without forming X'WX: a first-order pass for
+        gradient solvers.  ``rows`` restricts the pass to a slice (mini-batches)."""
+        lo, hi = (0, self.n) if rows is None else (rows.start or 0, min(rows.stop, self.n))
+        g = np.zeros(self.p)
+        dev = 0.0
+        for s in range(lo, hi, self.chunk):
+            e = min(s + self.chunk, hi)
+            Xc, yc, wc = self.X[s:e], self.y[s:e], self.weights[s:e]
+            eta = Xc @ beta + self.offset[s:e]
+            if not family.link.valid_eta(eta):
+                return np.inf, g, False
+            with np.errstate(all="ignore"):
+                mu, _, u, d = family.irls_terms(yc, eta, wc)
+            if not family.valid_mu(mu) or not np.isfinite(d):
+                return np.inf, g, False
+            g += Xc.T @ u
+            dev += d
+        return dev, g, True
+
     def linear_predictor(self, beta: np.ndarray) -> np.ndarray:
         return self.X @ beta + self.offset
 

@@ -42,6 +42,19 @@ class SparseRows:
         H = (self._XT @ WX).toarray()
         return PassStats(H, self._XT @ u, float(dev), True)
 
+    def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
+        """(deviance, score X'u, valid) at beta, optionally on a slice of rows."""
+        sl = slice(None) if rows is None else rows
+        X = self.X[sl]
+        eta = X @ beta + self.offset[sl]
+        if not family.link.valid_eta(eta):
+            return np.inf, np.zeros(self.p), False
+        with np.errstate(all="ignore"):
+            mu, _, u, dev = family.irls_terms(self.y[sl], eta, self.weights[sl])
+        if not family.valid_mu(mu) or not np.isfinite(dev):
+            return np.inf, np.zeros(self.p), False
+        return float(dev), X.T @ u, True
+
     def linear_predictor(self, beta: np.ndarray) -> np.ndarray:
         return self.X @ beta + self.offset
 
