@@ -16,8 +16,8 @@ logistf.  They are finite even when the data are separated.
 The solver is Newton's method on the penalized likelihood with its exact Hessian (falling back to
 brglm2's and logistf's Fisher-scoring step b + I^-1 U* where that Hessian is not negative
 definite), with step-halving whenever pl does not increase.
-Hat values and log det I come from a QR of W^1/2 X, not from a Cholesky of X'WX, so precision does
-not suffer from squaring the condition number.
+Hat values and log det I come from the R factor of a QR of W^1/2 X, not from a Cholesky of X'WX,
+so precision does not suffer from squaring the condition number.
 
 Inference as logistf reports it: standard errors from I(b)^-1 at the estimate, penalized
 likelihood-ratio tests per coefficient (``firth_lr_test``) and profile penalized-likelihood
@@ -144,6 +144,7 @@ class _State:
     score: np.ndarray  # modified score U*
     info: np.ndarray  # X'WX
     R: np.ndarray  # R of the QR of W^1/2 X
+    Rinv: np.ndarray  # R^-1 (upper triangular)
     W: np.ndarray  # working weights m mu (1 - mu)
 
 
@@ -154,20 +155,25 @@ def _state(X, y, w, off, beta, const) -> _State | None:
     v = special.expit(eta) * special.expit(-eta)
     W = w * v
     A = X * np.sqrt(W)[:, None]
-    Q, R = linalg.qr(A, mode="economic", check_finite=False)
+    # R of the QR of A (no Q: forming it costs as much again); h_i = |a_i' R^-1|^2.
+    R = linalg.qr(A, mode="r", check_finite=False)[0][: X.shape[1]]
     d = np.abs(np.diag(R))
     if not np.all(np.isfinite(d)) or np.any(d <= 0):
+        return None
+    Rinv, bad = linalg.lapack.dtrtri(R, lower=0)
+    if bad != 0 or not np.all(np.isfinite(Rinv)):
         return None
     logdet = 2.0 * float(np.sum(np.log(d)))
     ll = float(np.sum(w * (y * special.log_expit(eta) + (1.0 - y) * special.log_expit(-eta))))
     ll += const
-    hat = np.einsum("ij,ij->i", Q, Q)
+    G = A @ Rinv
+    hat = np.einsum("ij,ij->i", G, G)
     score = X.T @ (w * (y - mu) + hat * (0.5 - mu))
     info = R.T @ R
     pl = ll + 0.5 * logdet
     if not np.isfinite(pl):
         return None
-    return _State(beta, eta, mu, pl, ll, hat, score, info, R, W)
+    return _State(beta, eta, mu, pl, ll, hat, score, info, R, Rinv, W)
 
 
 def _hessian(X, st: _State) -> np.ndarray:
@@ -182,10 +188,7 @@ def _hessian(X, st: _State) -> np.ndarray:
     v = st.mu * (1.0 - st.mu)
     a = st.W * (1.0 - 2.0 * st.mu)
     b = st.W * ((1.0 - 2.0 * st.mu) ** 2 - 2.0 * v)
-    Rinv, info = linalg.lapack.dtrtri(st.R, lower=0)
-    if info != 0:
-        raise linalg.LinAlgError("singular R")
-    G = X @ Rinv  # rows g_i' = x_i' R^-1
+    G = X @ st.Rinv  # rows g_i' = x_i' R^-1
     q = np.einsum("ij,ij->i", G, G)
     first = X.T @ (X * (b * q)[:, None])
     K = np.zeros((p * p, p))
@@ -350,10 +353,7 @@ def firth_fit(
     coef = np.full(p, np.nan)
     coef[keep] = st.beta
     cov = np.full((p, p), np.nan)
-    Rinv, info = linalg.lapack.dtrtri(st.R, lower=0)
-    if info != 0:
-        raise FitError("Firth fit: the information matrix is singular at the estimate")
-    cov[np.ix_(keep, keep)] = Rinv @ Rinv.T  # (X'WX)^-1 = R^-1 R^-T, as brglm2 and logistf report
+    cov[np.ix_(keep, keep)] = st.Rinv @ st.Rinv.T  # (X'WX)^-1 = R^-1 R^-T (brglm2, logistf)
     cov = 0.5 * (cov + cov.T)
     score = np.full(p, np.nan)
     score[keep] = st.score

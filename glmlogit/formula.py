@@ -92,6 +92,11 @@ class Design:
         return np.asarray(mm, dtype=float)
 
 
+def as_dense(X: Any) -> np.ndarray:
+    """A dense ndarray view of a design (scipy.sparse densified)."""
+    return cast(Any, X).toarray() if sp.issparse(X) else np.asarray(X)
+
+
 def _as_frame(data, what: str = "data") -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data

@@ -109,3 +109,58 @@ def anova_table(models: list) -> pd.DataFrame:
     out = pd.DataFrame(rows, index=[f"model {i + 1}" for i in range(len(models))])
     out.attrs["test"] = "chi2" if fixed else "F"
     return out
+
+
+def _droppable(terms: list[str]) -> list[str]:
+    """R's drop.scope: terms not contained in another (higher-order) term of the model."""
+    sets = {t: frozenset(t.split(":")) for t in terms}
+    return [t for t in terms if not any(t != u and sets[t] < sets[u] for u in terms)]
+
+
+def drop1_table(res, test: str | None = None) -> pd.DataFrame:
+    """R's ``drop1.glm``: refit without each droppable term; ``test="LRT"`` (default for
+    fixed-scale families) or ``"F"`` (default otherwise).  Conventions copied from R: the LRT
+    statistic is the deviance change over the dispersion ("scaled dev."), except for the gaussian
+    family where R uses n log(dev / n); the F test uses the residual mean deviance of the full
+    model; AIC is shifted so that the ``<none>`` row equals the model's AIC."""
+    test = test or ("LRT" if res.family.fixed_scale else "F")
+    if test not in ("LRT", "F"):
+        raise GlmlogitError(f"test must be 'LRT' or 'F', got {test!r}")
+    d = res.design
+    icpt = d.intercept_index
+    terms = [t for t, cols in d.terms.items() if cols != [icpt]]
+    scope = _droppable(terms)
+    n = len(d.y)
+    keep_all = [j for j in range(len(d.column_names)) if not res.aliased.iloc[j]]
+    dfs, devs = [res.rank], [res.deviance]
+    for t in scope:
+        drop = set(d.terms[t])
+        cols = [j for j in keep_all if j not in drop]
+        fit = res.model._fit_columns(cols)
+        dfs.append(int((~fit.aliased).sum()))
+        devs.append(fit.deviance)
+    dev = np.array(devs)
+    rank = np.array(dfs, dtype=float)
+    disp = res.scale
+    if res.family.name == "gaussian":
+        loglik = n * np.log(dev / n)
+    else:
+        loglik = dev / disp
+    aic = loglik + 2.0 * rank
+    aic = aic + (res.aic - aic[0])
+    ddf = rank[0] - rank
+    out = pd.DataFrame({"df": ddf, "deviance": dev, "aic": aic}, index=["<none>", *scope])
+    out.loc["<none>", "df"] = np.nan
+    stat = np.full(len(dev), np.nan)
+    pval = np.full(len(dev), np.nan)
+    if test == "LRT":
+        stat[1:] = np.maximum(0.0, loglik[1:] - loglik[0])
+        pval[1:] = stats.chi2.sf(stat[1:], ddf[1:])
+    else:
+        rms = dev[0] / res.df_resid
+        stat[1:] = np.maximum(0.0, dev[1:] - dev[0]) / ddf[1:] / rms
+        pval[1:] = stats.f.sf(stat[1:], ddf[1:], res.df_resid)
+    out["statistic"] = stat
+    out["pvalue"] = pval
+    out.attrs["test"] = test
+    return out

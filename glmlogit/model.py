@@ -11,7 +11,7 @@ from .engine.rows import DenseRows
 from .engine.sparse import SparseRows
 from .errors import GlmlogitError
 from .families import Binomial, Family, get_family
-from .formula import Design, build_design, design_from_arrays
+from .formula import Design, as_dense, build_design, design_from_arrays
 from .inference import anova_table
 from .results import GLMResults
 
@@ -62,6 +62,7 @@ class GLM:
         cov_type: str = "nonrobust",
         groups=None,
         cluster_correction: str | None = "stata",
+        firth: bool = False,
     ) -> GLMResults:
         """Fit by IRLS.  ``cov_type``: "nonrobust", "HC0".."HC3" (R's sandwich::vcovHC) or
         "cluster" with ``groups=`` (a column name or array) and ``cluster_correction`` "stata"
@@ -72,6 +73,8 @@ class GLM:
                 f"method {method!r} is not available; choose one of {list(_METHODS)}"
             )
         self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
+        if firth:
+            return self._fit_firth(start, max_iter, cov_type, groups, cluster_correction)
         fit = irls(
             self.rows,
             self.family,
@@ -82,6 +85,46 @@ class GLM:
         return GLMResults(
             self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
         )
+
+    def _fit_firth(self, start, max_iter, cov_type, groups, cluster_correction) -> GLMResults:
+        """Firth's bias-reduced (Jeffreys-prior penalized) logistic regression, as brglm2's
+        AS_mean / logistf: finite estimates on separated data."""
+        from .firth import firth_fit
+
+        if not isinstance(self.family, Binomial) or self.family.link.name != "logit":
+            raise GlmlogitError(
+                f"firth=True is available for binomial logit models, not {self.family.name} "
+                f"with a {self.family.link.name} link"
+            )
+        d = self.design
+        X = as_dense(d.X)
+        ff = firth_fit(
+            X,
+            d.y,
+            d.weights,
+            d.offset if d.has_offset else None,
+            max_iter=max_iter,
+            start=start,
+            column_names=d.column_names,
+        )
+        stats = self.rows.accumulate(self.family, np.where(ff.aliased, 0.0, ff.coef))
+        fit = Fit(
+            coef=ff.coef,
+            aliased=ff.aliased,
+            cov_unscaled=ff.cov,
+            xtwx=stats.xtwx,
+            deviance=ff.deviance,
+            n_iter=ff.n_iter,
+            converged=ff.converged,
+            eta=ff.eta,
+            mu=ff.mu,
+            message="" if ff.converged else "Firth iterations did not converge",
+        )
+        res = GLMResults(
+            self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
+        )
+        res.firth = ff
+        return res
 
     def _fit_columns(self, cols, start=None) -> Fit:
         """Refit on a subset of the design's columns (null model, sequential anova)."""

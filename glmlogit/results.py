@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,10 +14,12 @@ from scipy import stats
 from . import inference
 from .engine.irls import Fit
 from .errors import DataError, GlmlogitError
+from .formula import as_dense
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
 if TYPE_CHECKING:
+    from .firth import FirthFit
     from .model import GLM
 
 
@@ -33,6 +36,7 @@ class GLMResults:
         self.converged = fit.converged
         self.n_iter = fit.n_iter
         self.deviance = fit.deviance
+        self.firth: FirthFit | None = None  # set when fitted with firth=True
         if cov_type not in COV_TYPES:
             raise GlmlogitError(f"cov_type must be one of {list(COV_TYPES)}, got {cov_type!r}")
         self.cov_type = cov_type
@@ -151,12 +155,83 @@ class GLMResults:
         )
 
     def conf_int(self, alpha: float = 0.05, method: str = "wald") -> pd.DataFrame:
-        """Wald intervals b +- q se, q from N(0,1), or t(df_resid) when the scale is estimated."""
-        if method != "wald":
-            raise GlmlogitError(f"conf_int method {method!r} is not available; use 'wald'")
-        q = self._quantile(alpha)
-        lo, hi = self.params - q * self.bse, self.params + q * self.bse
-        return pd.DataFrame({"lower": lo, "upper": hi})
+        """Confidence intervals.  ``"wald"``: b +- q se, q from N(0,1), or t(df_resid) when the
+        scale is estimated.  ``"profile"``: profile likelihood, as R's ``confint()`` on a glm (exact
+        roots where R interpolates a spline; an infinite limit where the profile never crosses,
+        e.g. a coefficient diverging under separation); for a Firth fit, the profile penalized
+        likelihood intervals logistf reports."""
+        if method == "wald":
+            q = self._quantile(alpha)
+            lo, hi = self.params - q * self.bse, self.params + q * self.bse
+            return pd.DataFrame({"lower": lo, "upper": hi})
+        if method != "profile":
+            raise GlmlogitError(f"conf_int method must be 'wald' or 'profile', got {method!r}")
+        if not 0 < alpha < 1:
+            raise GlmlogitError(f"alpha must be in (0, 1), got {alpha}")
+        return self._profile_ci(alpha).copy()
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - results are immutable; a few alphas at most
+    def _profile_ci(self, alpha: float) -> pd.DataFrame:
+        if self.firth is not None:
+            from .firth import firth_profile_ci
+
+            ci = firth_profile_ci(self.firth, alpha=alpha)
+        else:
+            from .profile import profile_conf_int
+
+            d = self.design
+            X = as_dense(d.X)
+            ci = profile_conf_int(
+                X,
+                d.y,
+                self.family,
+                coef=self._fit.coef,
+                deviance=self.deviance,
+                bse=np.sqrt(np.diag(self._fit.cov_unscaled) * self.scale),
+                dispersion=self.scale,
+                weights=d.weights,
+                offset=d.offset,
+                alpha=alpha,
+                intercept_index=d.intercept_index,
+                column_names=self._names,
+                fit_kw=self.model._fit_kw,
+            )
+        return pd.DataFrame({"lower": ci.lower, "upper": ci.upper}, index=self._names)
+
+    def lr_tests(self) -> pd.DataFrame:
+        """Likelihood-ratio test of each coefficient = 0 (the model refitted without it).
+
+        For a Firth fit: the penalized likelihood-ratio tests logistf reports (the restricted fit
+        keeps the full model's penalty).  Otherwise the deviance difference (scaled by the
+        dispersion for estimated-scale families, chi2(1), as R's profile/drop1 scaling)."""
+        if self.firth is not None:
+            from .firth import firth_lr_test
+
+            t = firth_lr_test(self.firth)
+            return pd.DataFrame(
+                {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue}, index=self._names
+            )
+        rows = {}
+        keep = [j for j in range(len(self._names)) if not self._fit.aliased[j]]
+        for j in range(len(self._names)):
+            if self._fit.aliased[j]:
+                rows[self._names[j]] = {"statistic": np.nan, "df": np.nan, "pvalue": np.nan}
+                continue
+            sub = self.model._fit_columns([k for k in keep if k != j])
+            stat = max(sub.deviance - self.deviance, 0.0) / self.scale
+            rows[self._names[j]] = {
+                "statistic": stat,
+                "df": 1.0,
+                "pvalue": float(stats.chi2.sf(stat, 1)),
+            }
+        return pd.DataFrame(rows).T
+
+    def drop1(self, test: str | None = None) -> pd.DataFrame:
+        """R's ``drop1(fit, test="LRT")`` (default for binomial/poisson) or ``test="F"`` (default
+        for estimated-scale families): each droppable formula term removed in turn."""
+        from .inference import drop1_table
+
+        return drop1_table(self, test)
 
     def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
         """exp(coef) with exponentiated Wald limits: odds ratios (logit) or rate/risk ratios (log)."""
