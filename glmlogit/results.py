@@ -172,6 +172,7 @@ class GLMResults:
 
     @functools.lru_cache(maxsize=4)  # noqa: B019 - results are immutable; a few alphas at most
     def _profile_ci(self, alpha: float) -> pd.DataFrame:
+        ci: Any
         if self.firth is not None:
             from .firth import firth_profile_ci
 
