@@ -10,6 +10,7 @@ from .errors import (
     GlmlogitError,
     GlmlogitWarning,
     PerfectSeparationWarning,
+    SeparationError,
 )
 from .model import GLM, anova, glm, logit, poisson, probit
 from .results import GLMResults
@@ -27,6 +28,7 @@ __all__ = [
     "GlmlogitError",
     "GlmlogitWarning",
     "PerfectSeparationWarning",
+    "SeparationError",
     "anova",
     "families",
     "glm",

@@ -23,6 +23,14 @@ class FitError(GlmlogitError, RuntimeError):
     """The fit could not find a valid set of coefficients."""
 
 
+class SeparationError(FitError):
+    """Raised with on_separation="raise": the MLE does not exist.  ``report`` has the details."""
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report
+
+
 class GlmlogitWarning(UserWarning):
     """Base class of every warning glmlogit emits."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -9,7 +11,7 @@ import scipy.sparse as sp
 from .engine.irls import Fit, irls
 from .engine.rows import DenseRows
 from .engine.sparse import SparseRows
-from .errors import GlmlogitError
+from .errors import GlmlogitError, PerfectSeparationWarning, SeparationError
 from .families import Binomial, Family, get_family
 from .formula import Design, as_dense, build_design, design_from_arrays
 from .inference import anova_table
@@ -63,6 +65,7 @@ class GLM:
         groups=None,
         cluster_correction: str | None = "stata",
         firth: bool = False,
+        on_separation: str = "warn",
     ) -> GLMResults:
         """Fit by IRLS.  ``cov_type``: "nonrobust", "HC0".."HC3" (R's sandwich::vcovHC) or
         "cluster" with ``groups=`` (a column name or array) and ``cluster_correction`` "stata"
@@ -71,6 +74,10 @@ class GLM:
         if method not in _METHODS:
             raise GlmlogitError(
                 f"method {method!r} is not available; choose one of {list(_METHODS)}"
+            )
+        if on_separation not in ("warn", "raise", "firth", "ignore"):
+            raise GlmlogitError(
+                f"on_separation must be 'warn', 'raise', 'firth' or 'ignore', got {on_separation!r}"
             )
         self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
         if firth:
@@ -82,8 +89,70 @@ class GLM:
             intercept_index=self.design.intercept_index,
             **self._fit_kw,
         )
-        return GLMResults(
+        res = GLMResults(
             self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
+        )
+        if isinstance(self.family, Binomial):
+            res.separation = self._check_separation(fit)
+            if res.separation.separated and on_separation != "ignore":
+                if on_separation == "raise":
+                    raise SeparationError(str(res.separation), res.separation)
+                if on_separation == "firth":
+                    if self.family.link.name != "logit":
+                        raise GlmlogitError(
+                            "on_separation='firth' needs the logit link; "
+                            f"this model uses {self.family.link.name}\n{res.separation}"
+                        )
+                    warnings.warn(
+                        f"{res.separation}\nRefitted with Firth's penalized likelihood "
+                        "(on_separation='firth').",
+                        PerfectSeparationWarning,
+                        stacklevel=3,
+                    )
+                    out = self._fit_firth(start, max_iter, cov_type, groups, cluster_correction)
+                    out.separation = res.separation
+                    return out
+                warnings.warn(str(res.separation), PerfectSeparationWarning, stacklevel=3)
+        return res
+
+    def _check_separation(self, fit: Fit):
+        """The Konis LP, run when the cheap screen (an exact certificate of non-separation from
+        the final IRLS step; see separation.needs_check) cannot rule separation out."""
+        from .separation import SeparationReport, detect_separation, needs_check
+
+        d = self.design
+        # Sparse designs get the screen's heuristic form (no X): densifying to prove
+        # non-separation would cost more than the fit; the LP densifies only when it must run.
+        X = None if sp.issparse(d.X) else d.X
+        logit = self.family.link.name == "logit"
+        w_irls = None if logit else self.family.irls_terms(d.y, fit.eta, d.weights)[1]
+        bse = np.sqrt(np.diag(fit.cov_unscaled))
+        if needs_check(
+            fit.mu,
+            fit.coef,
+            bse,
+            y=d.y,
+            weights=d.weights,
+            X=X,
+            cov=None if logit else fit.cov_unscaled,
+            irls_weights=w_irls,
+            converged=fit.converged and not fit.diverging,
+            step=fit.step if logit else None,
+        ):
+            return detect_separation(
+                as_dense(d.X), d.y, d.weights, d.column_names, aliased=fit.aliased
+            )
+        p = len(d.column_names)
+        dirs = pd.Series(np.where(fit.aliased, "aliased", "finite"), index=d.column_names)
+        return SeparationReport(
+            status="none",
+            directions=dirs,
+            rows=np.zeros(0, int),
+            n_separated=0,
+            certificate=np.zeros(p),
+            lp_solution=np.full(p, np.nan),
+            column_names=list(d.column_names),
+            n_obs=int(np.count_nonzero(d.weights)),
         )
 
     def _fit_firth(self, start, max_iter, cov_type, groups, cluster_correction) -> GLMResults:

@@ -21,6 +21,7 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 if TYPE_CHECKING:
     from .firth import FirthFit
     from .model import GLM
+    from .separation import SeparationReport
 
 
 class GLMResults:
@@ -37,6 +38,7 @@ class GLMResults:
         self.n_iter = fit.n_iter
         self.deviance = fit.deviance
         self.firth: FirthFit | None = None  # set when fitted with firth=True
+        self.separation: SeparationReport | None = None  # binomial fits: the separation check
         if cov_type not in COV_TYPES:
             raise GlmlogitError(f"cov_type must be one of {list(COV_TYPES)}, got {cov_type!r}")
         self.cov_type = cov_type
@@ -487,10 +489,12 @@ class GLMResults:
         """Likelihood-ratio (or, with estimated scale, F) test of this model against a nested one."""
         return inference.lr_test(self, smaller)
 
-    def summary(self, alpha: float = 0.05):
+    def summary(self, alpha: float = 0.05, **options):
+        """The report: a printed table like R's summary.glm, with HTML/Markdown/LaTeX/dict
+        exports.  ``options`` go to :class:`glmlogit.summary.Summary`."""
         from .summary import Summary
 
-        return Summary(self, alpha=alpha)
+        return Summary(self, alpha=alpha, **options)
 
     def __repr__(self) -> str:
         return (

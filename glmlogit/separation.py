@@ -47,12 +47,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg
 from scipy.optimize import linprog
 
 from .errors import DataError, GlmlogitError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SeparationReport", "aliased_columns", "detect_separation", "needs_check"]
 
@@ -86,7 +90,7 @@ class SeparationReport:
     """
 
     status: str
-    directions: object  # pandas.Series of str
+    directions: pd.Series  # of str
     rows: np.ndarray
     n_separated: int
     certificate: np.ndarray
@@ -186,7 +190,7 @@ class SeparationReport:
         }
 
 
-def _series(values: list[str], names: list[str]):
+def _series(values: list[str], names: list[str]) -> pd.Series:
     import pandas as pd  # only for the report's output
 
     return pd.Series(values, index=pd.Index(names), dtype=object, name="separation")
@@ -229,7 +233,9 @@ def _inputs(X, y, weights, column_names):
         raise DataError(
             "binomial y must be in [0, 1] (0/1 outcomes, or proportions with the trials as weights)"
         )
-    if not np.isfinite(Xa[pos]).all():
+    Xpos = Xa if pos.all() else Xa[pos]
+    # column sums are finite iff every entry is (barring overflow): no n x p temporary
+    if not np.isfinite(Xpos.sum(axis=0)).all() and not np.isfinite(Xpos).all():
         raise DataError("X has missing or non-finite values in rows with positive weight")
     return Xa, ya, wa, names
 
@@ -315,7 +321,9 @@ class _Problem:
         self.X = X  # the rows with positive weight; src indexes these
         self.orig = keep  # their positions in the input
         self.n_obs = len(keep)
-        self.rownorm = np.abs(X).sum(axis=1)  # max |x_i'b| over the box
+        # row scale for the margin tolerances: ||x_i||_2 (|x_i'b| <= sqrt(p) ||x_i||_2 on the
+        # box); einsum makes no n x p temporary
+        self.rownorm = np.sqrt(np.einsum("ij,ij->i", X, X))
         self.N = len(self.src)
         self.rounds = 0
 
@@ -336,19 +344,18 @@ class _Problem:
 
 def _highs(A: np.ndarray, c: np.ndarray) -> np.ndarray:
     """max c'b  s.t.  A b >= 0, -1 <= b <= 1 (dual simplex; a vertex)."""
-    p = len(c)
     if A.shape[0] == 0:
         return np.where(c > 0, 1.0, np.where(c < 0, -1.0, 0.0))
-    attempts = (
+    attempts: tuple[dict[str, Any], ...] = (
         {"primal_feasibility_tolerance": _FEAS_TOL, "dual_feasibility_tolerance": _FEAS_TOL},
         {},
         {"presolve": False},
     )
-    last = None
+    failures = []
     for opts in attempts:
-        res = linprog(
+        res: Any = linprog(  # type: ignore[call-overload]
             -c,
-            A_ub=sparse.csr_array(-A) if A.shape[0] * p > 200_000 else -A,
+            A_ub=-A,
             b_ub=np.zeros(A.shape[0]),
             bounds=(-1.0, 1.0),
             method="highs-ds",
@@ -356,10 +363,8 @@ def _highs(A: np.ndarray, c: np.ndarray) -> np.ndarray:
         )
         if res.status == 0:
             return np.asarray(res.x, dtype=float)
-        last = res
-    raise GlmlogitError(
-        f"the separation linear program failed (HiGHS status {last.status}: {last.message})"
-    )
+        failures.append(f"status {res.status}: {res.message}")
+    raise GlmlogitError(f"the separation linear program failed (HiGHS {'; '.join(failures)})")
 
 
 def _solve(prob: _Problem, c: np.ndarray, work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -406,7 +411,7 @@ def detect_separation(
     (R's convention).  ``weights``: prior weights; rows with weight 0 do not count.
     ``column_names``: names for the report (default: X's columns or x0, x1, ...).
     ``tol``: detectseparation's ``beta_tolerance`` (|b_j| above it is infinite), also the
-    relative margin (times ||x_i||_1) above which a row counts as strictly separated.
+    relative margin (times ||x_i||_2) above which a row counts as strictly separated.
     ``aliased``: optional boolean mask of aliased columns (e.g. the fit's); default: R's QR rule
     on the rows with positive weight.
 
@@ -434,7 +439,6 @@ def detect_separation(
     if prob.N and len(kept):
         work = _initial_rows(prob, len(kept))
         b1, work = _solve(prob, prob.objective(), work)
-        b1[np.abs(b1) < 1e-300] = 0.0
         lp[kept] = b1
         if np.any(np.abs(b1) > tol):
             for j, v in zip(kept, b1):
@@ -486,6 +490,7 @@ def needs_check(
     cov=None,
     irls_weights=None,
     converged: bool = True,
+    step=None,
     prob_tol: float = 1e-6,
     coef_big: float = 8.0,
     z_small: float = 0.1,
@@ -509,9 +514,13 @@ def needs_check(
     ``X b = 0``: no separation, whatever the fit's tolerances were.  A separated fit fails this
     test: along the separating direction the Newton step moves the separated rows' linear
     predictors by about 1 at every iteration (the likelihood there behaves as ``exp(-t)``).
-    The test also requires each row's ``lam_i ||x_i||_1`` to stand above the rounding error of
-    ``g`` (``1e3 * eps * sqrt(n) * sum_k lam_k ||x_k||_1``), so a row whose fitted probability
-    sits at 0/1 to within rounding never passes.  Cost: two passes over X (one more, an
+    For the logit link ``v`` is exactly the fit's next IRLS step ``(X'WX)^-1 X'(w (y - mu))``:
+    pass it as ``step`` (coefficients of the non-aliased columns, or all with NaN for aliased)
+    and the screen costs one pass over X.
+    The test also requires each row's ``lam_i`` to stand well above the rounding error of ``g``
+    (``lam_i >= 1e3 * eps * sqrt(n) * sum_k lam_k``, i.e. about 1e-8 per unit weight at
+    n = 2e5 with balanced outcomes), so a row whose fitted probability sits at 0/1 to within
+    rounding never passes (row norms are taken as comparable across rows here).  Cost: two passes over X (one more, an
     X'WX, when ``cov`` is not given), against the fit's several.
 
     Without ``X``, a heuristic: ``True`` when a fitted probability on the side of an observed
@@ -521,16 +530,18 @@ def needs_check(
     warning, which R does not even print for the endometrial data): when IRLS stops on separated
     data by R's rule (relative deviance change < 1e-8), the separated rows' fitted probabilities
     are typically still ~1e-8 * (deviance + 0.1) from 0/1, far above 10 * eps.  glmlogit's IRLS
-    also demands a relative step < 1e-10, which on separated data ends with those probabilities
-    at ~1e-20 (or not converged), well inside 1e-6.  False-negative risk: a fitter that stops
+    also demands a relative step < 1e-10 (at the time of writing), which on separated data ends
+    with those probabilities at ~1e-8 or below (endometrial: 17 iterations, NV = 18.2), or not
+    converged; either is caught.  False-negative risk: a fitter that stops
     early with a loose rule (deviance change only, deviance > ~100) can leave separated rows at
     1e-6..1e-4 with moderate coefficients, which this heuristic misses; pass ``X`` and ``y`` to
     make the screen exact.
     """
     mu = np.asarray(mu, dtype=float).ravel()
     n = mu.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).ravel()
-    pos = w > 0
+    w = None if weights is None else np.asarray(weights, dtype=float).ravel()
+    pos = np.ones(n, dtype=bool) if w is None else w > 0
+    all_pos = w is None or bool(pos.all())
     if not converged:
         return True
     if coef is not None:
@@ -544,16 +555,18 @@ def needs_check(
                 return True
     else:
         est = None
-    if not np.isfinite(mu[pos]).all():
+    m = mu if all_pos else mu[pos]
+    if not np.isfinite(m).all():
         return True
 
     if X is not None and y is not None:
-        return not _newton_certificate(mu, np.asarray(y, float).ravel(), w, X, cov, irls_weights,
-                                       est)
+        return not _newton_certificate(
+            mu, np.asarray(y, float).ravel(), w, X, cov, irls_weights, est, step
+        )
 
-    m = mu[pos]
     if y is not None:
-        yy = np.asarray(y, dtype=float).ravel()[pos]
+        yy = np.asarray(y, dtype=float).ravel()
+        yy = yy if all_pos else yy[pos]
         d_succ = np.where(yy > 0, 1.0 - m, np.inf)
         d_fail = np.where(yy < 1, m, np.inf)
         if (np.minimum(d_succ, d_fail) < prob_tol).any():
@@ -570,16 +583,18 @@ def needs_check(
     return False
 
 
-def _newton_certificate(mu, y, w, X, cov, irls_weights, est) -> bool:
-    """True when the fit proves that the data are not separated (see needs_check)."""
+def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
+    """True when the fit proves that the data are not separated (see needs_check).  ``w`` is
+    None for unit weights (no n-vector arithmetic spent on them)."""
     Xa = np.asarray(X, dtype=float)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
-    pos = w > 0
-    if not pos.all():
-        Xa, y, mu, w = Xa[pos], y[pos], mu[pos], w[pos]
-        if irls_weights is not None:
-            irls_weights = np.asarray(irls_weights, dtype=float).ravel()[pos]
+    if w is not None:
+        pos = w > 0
+        if not pos.all():
+            Xa, y, mu, w = Xa[pos], y[pos], mu[pos], w[pos]
+            if irls_weights is not None:
+                irls_weights = np.asarray(irls_weights, dtype=float).ravel()[pos]
     n = Xa.shape[0]
     if n == 0:
         return True
@@ -588,42 +603,59 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est) -> bool:
         keep = np.isfinite(np.diag(cov))
     elif est is not None:
         keep = est.copy()
+    elif step is not None and np.asarray(step).size == Xa.shape[1]:
+        keep = np.isfinite(np.asarray(step, dtype=float).ravel())
     else:
         keep = np.ones(Xa.shape[1], dtype=bool)
     if not keep.all():
         Xa = Xa[:, keep]
         if cov is not None:
             cov = cov[np.ix_(keep, keep)]
-    has_s = y > 0
-    has_f = y < 1
-    lam_s = w * y * (1.0 - mu)
-    lam_f = w * (1.0 - y) * mu
-    if (has_s & ~(lam_s > 0)).any() or (has_f & ~(lam_f > 0)).any():
+    one_m = 1.0 - mu
+    # d_i: the smaller of the present sides' lam_i / w_i (1 - mu for a success, mu for a failure)
+    d = np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
+    if not float(d.min()) > 0:
         return False  # a fitted probability is exactly 0 or 1 on an observed side
-    W = w * mu * (1.0 - mu) if irls_weights is None else np.asarray(irls_weights, float).ravel()
-    if not (np.isfinite(W).all() and (W >= 0).all()):
-        return False
-    g = Xa.T @ (w * (y - mu))
-    if cov is None:
-        H = Xa.T @ (W[:, None] * Xa)
-        try:
-            v = linalg.solve(H, g, assume_a="pos", check_finite=False)
-        except linalg.LinAlgError:
-            return False
+    # sum_i lam_i = sum_i w_i (y_i (1 - mu_i) + (1 - y_i) mu_i), by dot products
+    if w is None:
+        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
+        lam_min = float(d.min())
     else:
-        v = cov @ g
+        wy = w * y
+        lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
+        lam_min = float((w * d).min())
+    if lam_min < 1e3 * _EPS * math.sqrt(n) * lam_sum:
+        return False
+    if irls_weights is None:
+        a = mu * one_m  # the logit's W / w
+    else:
+        W = np.asarray(irls_weights, dtype=float).ravel()
+        a = W if w is None else W / w
+        if not (np.isfinite(a).all() and (a >= 0).all()):
+            return False
+    if step is not None:
+        v = np.asarray(step, dtype=float).ravel()
+        if v.shape[0] != Xa.shape[1]:
+            v = v[keep]
+    else:
+        r = y - mu if w is None else w * (y - mu)
+        g = Xa.T @ r
+        if cov is None:
+            wa = a if w is None else w * a
+            H = Xa.T @ (wa[:, None] * Xa)
+            try:
+                v = linalg.solve(H, g, assume_a="pos", check_finite=False)
+            except linalg.LinAlgError:
+                return False
+        else:
+            v = cov @ g
     if not np.isfinite(v).all():
         return False
-    step = np.abs(Xa @ v)
-    rn = np.abs(Xa).sum(axis=1)
-    lam = np.where(has_s, lam_s, 0.0) + np.where(has_f, lam_f, 0.0)
-    floor = 1e3 * _EPS * math.sqrt(n) * float(np.sum(lam * rn))
-    side_s = np.where(has_s, lam_s, np.inf)
-    side_f = np.where(has_f, lam_f, np.inf)
-    if (np.minimum(side_s, side_f) * rn < floor).any():
-        return False
-    # multiplier change W_i |x_i'v| against each present side's lam (a proportion row's W is
-    # shared between its two sides in proportion y : 1 - y, so the ratio is the same form)
-    ratio_s = np.where(has_s, W * step / np.where(has_s, w * (1.0 - mu), 1.0), 0.0)
-    ratio_f = np.where(has_f, W * step / np.where(has_f, w * mu, 1.0), 0.0)
-    return bool(max(ratio_s.max(), ratio_f.max()) < 0.5)
+    # the multipliers lam_i - W_i s_i x_i'v stay positive when W_i |x_i'v| < lam_i on each present
+    # side; a proportion row's W is shared between its two sides as y : 1 - y, so per unit
+    # weight the condition reads a_i |x_i'v| < d_i on both sides
+    t = Xa @ v
+    np.abs(t, out=t)
+    t *= a
+    t /= d
+    return bool(t.max() < 0.5)

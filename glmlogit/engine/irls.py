@@ -38,6 +38,7 @@ class Fit:
     history: list[float] = field(default_factory=list)
     message: str = ""
     diverging: bool = False  # stopped on R's deviance rule while coefficients still grew
+    step: np.ndarray | None = None  # the next (not taken) IRLS step at the solution, NaN aliased
 
 
 def screen_aliased(H: np.ndarray, tol: float = _SCREEN_TOL) -> np.ndarray:
@@ -245,7 +246,14 @@ def irls(
         history=history,
         message=message,
         diverging=diverging,
+        step=_full(step, keep, p),
     )
+
+
+def _full(v: np.ndarray, keep: np.ndarray, p: int) -> np.ndarray:
+    out = np.full(p, np.nan)
+    out[keep] = v
+    return out
 
 
 def _feasible_anchor(

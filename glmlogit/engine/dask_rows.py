@@ -1,0 +1,345 @@
+"""Rows held in a Dask collection (out of core, or on a cluster through dask.distributed).
+
+The rows are a list of Dask *partitions* (delayed objects: pandas frames of a Dask DataFrame, row
+blocks of Dask arrays) and an ``encode`` callable that turns one partition into dense arrays
+``(X, y, weights, offset)``.  Each IRLS pass maps every partition to its sufficient statistics
+with :class:`~glmlogit.engine.rows.DenseRows` (or :class:`~glmlogit.engine.sparse.SparseRows` for
+a sparse partition design) and sums them with a tree reduction, so a pass reads every partition
+once, keeps one partition per worker thread in memory, and sends only p x p blocks back to the
+client, where irls does the p x p algebra.  ``dask.compute`` runs the graph on whatever scheduler
+is active: the local threaded one, or a ``distributed.Client``.
+
+This module never imports pandas or formulaic: encoding a data frame is the caller's business
+(``glmlogit.dask``); ``encode`` only has to be picklable for a multi-process cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+
+from ..families import Family
+from .rows import DenseRows, PassStats
+
+log = logging.getLogger("glmlogit.dask")
+
+_FAN_IN = 8  # partitions summed per reduction task
+
+
+def _dask():
+    import dask
+
+    return dask
+
+
+def _local_rows(X, y, w, off):
+    """The in-memory rows object for one partition, single-threaded (Dask runs partitions in
+    parallel; DenseRows' own threads would oversubscribe the cores)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(X):
+        from .sparse import SparseRows
+
+        return SparseRows(X, y, w, off)
+    rows = DenseRows(X, y, w, off)
+    rows.threads = 1
+    return rows
+
+
+def _select(X, cols):
+    return X if cols is None else X[:, cols]
+
+
+# --- per-partition tasks (module level: picklable for process workers) ---------------------------
+def _part_stats(part, ctx, beta):
+    encode, family, cols = ctx
+    X, y, w, off = encode(part)
+    X = _select(X, cols)
+    p = X.shape[1]
+    if X.shape[0] == 0:
+        return np.zeros((p, p)), np.zeros(p), 0.0, True
+    st = _local_rows(X, y, w, off).accumulate(family, beta)
+    return st.xtwx, st.rhs, st.deviance, bool(st.valid)
+
+
+def _sum_stats(*parts):
+    H = parts[0][0].copy()
+    rhs = parts[0][1].copy()
+    dev = parts[0][2]
+    valid = parts[0][3]
+    for h, r, d, v in parts[1:]:
+        H += h
+        rhs += r
+        dev += d
+        valid = valid and v
+    return H, rhs, dev, valid
+
+
+def _part_norms(part, ctx, cols):
+    encode, _family, sel = ctx
+    X, _y, w, _off = encode(part)
+    X = _select(X, sel)
+    if X.shape[0] == 0:
+        return np.zeros(len(cols))
+    Xc = X[:, cols]
+    if hasattr(Xc, "multiply"):  # scipy.sparse
+        return np.asarray(Xc.multiply(Xc).T @ w).ravel()
+    return np.einsum("ij,ij,i->j", Xc, Xc, w)
+
+
+def _sum_arrays(*parts):
+    out = parts[0].copy()
+    for a in parts[1:]:
+        out += a
+    return out
+
+
+def _part_r(part, ctx, cols):
+    encode, _family, sel = ctx
+    X, _y, w, off = encode(part)
+    X = _select(X, sel)
+    if X.shape[0] == 0:
+        return np.zeros((0, len(cols)))
+    return _local_rows(X[:, cols], np.zeros(X.shape[0]), w, off).weighted_r(
+        np.arange(len(cols))
+    )
+
+
+def _stack_r(*parts):
+    block = np.vstack(parts)
+    k = block.shape[1]
+    if block.shape[0] == 0:
+        return block
+    return linalg.qr(block, mode="r", check_finite=False)[0][: min(k, block.shape[0])]
+
+
+def _part_gradient(part, ctx, beta):
+    encode, family, cols = ctx
+    X, y, w, off = encode(part)
+    X = _select(X, cols)
+    if X.shape[0] == 0:
+        return 0.0, np.zeros(X.shape[1]), True
+    dev, g, ok = _local_rows(X, y, w, off).gradient(family, beta)
+    return float(dev), np.asarray(g, dtype=float), bool(ok)
+
+
+def _sum_gradient(*parts):
+    dev = sum(p[0] for p in parts)
+    g = parts[0][1].copy()
+    for p in parts[1:]:
+        g += p[1]
+    return dev, g, all(p[2] for p in parts)
+
+
+def _part_eta(part, ctx, beta):
+    encode, _family, cols = ctx
+    X, _y, _w, off = encode(part)
+    return np.asarray(_select(X, cols) @ beta + off, dtype=float)
+
+
+def _part_ywsum(part, ctx):
+    encode, _family, _cols = ctx
+    _X, y, w, _off = encode(part)
+    return np.array([float(np.sum(w * y)), float(np.sum(w))])
+
+
+def tree_reduce(tasks: list, combine: Callable, fan_in: int = _FAN_IN):
+    """Sum delayed partition results in a tree of ``combine`` tasks (fan-in ``fan_in``)."""
+    dask = _dask()
+    if not tasks:
+        raise ValueError("no partitions to reduce")
+    level = list(tasks)
+    while len(level) > 1:
+        level = [
+            dask.delayed(combine, pure=True)(*level[i : i + fan_in])
+            for i in range(0, len(level), fan_in)
+        ]
+    return level[0]
+
+
+class DaskRows:
+    """The rows object of irls over Dask partitions.
+
+    Parameters
+    ----------
+    parts : delayed partitions (``ddf.to_delayed()``, or row blocks of Dask arrays).
+    encode : picklable callable, partition -> ``(X, y, weights, offset)`` NumPy arrays (X may be
+        scipy.sparse); it drops and encodes whatever it must, identically for every partition.
+    p : number of design columns.
+    cols : optional subset of the encoded columns (``take_columns``).
+    ybar : optional prior-weighted mean response, if the caller already knows it.
+    """
+
+    def __init__(
+        self,
+        parts: Sequence[Any],
+        encode: Callable,
+        p: int,
+        *,
+        cols: Sequence[int] | None = None,
+        ybar: float | None = None,
+        fan_in: int = _FAN_IN,
+    ):
+        self.parts = list(parts)
+        if not self.parts:
+            raise ValueError("a Dask collection with no partitions")
+        self.encode = encode
+        self.cols = None if cols is None else np.asarray(cols, dtype=np.intp)
+        self.p = int(p) if self.cols is None else len(self.cols)
+        self._p_encoded = int(p)
+        self._ybar = ybar
+        self.fan_in = fan_in
+        self.n_passes = 0  # full passes over the data run so far (accumulate, norms, QR, ...)
+
+    @classmethod
+    def from_arrays(cls, X, y, weights=None, offset=None) -> DaskRows:
+        """Rows from Dask arrays chunked along rows only (X: n x p, the rest length n)."""
+        import dask.array as da
+
+        X = da.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-d, got {X.ndim}-d")
+        if len(X.chunks[1]) != 1:
+            X = X.rechunk({1: -1})
+        n = X.shape[0]
+        y = da.asarray(y).rechunk({0: X.chunks[0]})
+        w = (
+            da.ones(n, chunks=X.chunks[0])
+            if weights is None
+            else da.asarray(weights, dtype=float).rechunk({0: X.chunks[0]})
+        )
+        o = (
+            da.zeros(n, chunks=X.chunks[0])
+            if offset is None
+            else da.asarray(offset, dtype=float).rechunk({0: X.chunks[0]})
+        )
+        dask = _dask()
+        xb = X.to_delayed().ravel()
+        parts = [
+            dask.delayed(tuple, pure=True)([a, b, c, d])
+            for a, b, c, d in zip(xb, y.to_delayed(), w.to_delayed(), o.to_delayed())
+        ]
+        return cls(parts, _identity_encode, X.shape[1])
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _ctx(self, family: Family | None):
+        return _dask().delayed((self.encode, family, self.cols), pure=False)
+
+    def _run(self, func, combine, *args, family: Family | None = None):
+        dask = _dask()
+        ctx = self._ctx(family)
+        tasks = [dask.delayed(func, pure=False)(part, ctx, *args) for part in self.parts]
+        (out,) = dask.compute(tree_reduce(tasks, combine, self.fan_in))
+        self.n_passes += 1
+        return out
+
+    # -- the one pass -----------------------------------------------------------------------
+    def accumulate(self, family: Family, beta: np.ndarray | None) -> PassStats:
+        H, rhs, dev, valid = self._run(_part_stats, _sum_stats, beta, family=family)
+        dev = float(dev)
+        return PassStats(np.ascontiguousarray(H), np.asarray(rhs), dev, bool(valid) and np.isfinite(dev))
+
+    def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
+        """(deviance, score X'u, valid) at beta; ``rows`` is not supported (partitions are not
+        addressed by row number)."""
+        if rows is not None:
+            raise NotImplementedError("mini-batches by row slice are not available on Dask rows")
+        return self._run(_part_gradient, _sum_gradient, beta, family=family)
+
+    def linear_predictor(self, beta: np.ndarray):
+        """Lazy Dask array of X beta + offset (partition sizes unknown until computed)."""
+        import dask.array as da
+
+        dask = _dask()
+        ctx = self._ctx(None)
+        blocks = [
+            da.from_delayed(
+                dask.delayed(_part_eta, pure=False)(part, ctx, beta), shape=(np.nan,), dtype=float
+            )
+            for part in self.parts
+        ]
+        return da.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+
+    def column_norms(self, cols: np.ndarray) -> np.ndarray:
+        cols = np.asarray(cols, dtype=np.intp)
+        return np.sqrt(self._run(_part_norms, _sum_arrays, cols))
+
+    def weighted_r(self, cols: np.ndarray) -> np.ndarray:
+        """TSQR: R factors of the partitions, stacked and re-factored up the reduction tree."""
+        cols = np.asarray(cols, dtype=np.intp)
+        R = self._run(_part_r, _stack_r, cols)
+        if R.shape[0] < len(cols):
+            R = np.vstack([R, np.zeros((len(cols) - R.shape[0], len(cols)))])
+        return R
+
+    def take_columns(self, cols) -> DaskRows:
+        cols = np.asarray(cols, dtype=np.intp)
+        base = cols if self.cols is None else self.cols[cols]
+        return DaskRows(
+            self.parts, self.encode, self._p_encoded, cols=base, ybar=self._ybar, fan_in=self.fan_in
+        )
+
+    # -- what irls' _feasible_anchor reads --------------------------------------------------
+    def weighted_mean_response(self) -> float:
+        """sum(w y) / sum(w): one pass unless the caller supplied it."""
+        if self._ybar is None:
+            s = self._run(_part_ywsum, _sum_arrays)
+            self._ybar = float(s[0] / s[1])
+        return self._ybar
+
+    # irls' _feasible_anchor computes sum(rows.weights * rows.y) / sum(rows.weights); these two
+    # scalars give it the weighted mean without materializing n-vectors on the client.
+    @property
+    def y(self) -> float:
+        return self.weighted_mean_response()
+
+    @property
+    def weights(self) -> float:
+        return 1.0
+
+
+def _identity_encode(part):
+    X, y, w, o = part
+    return np.asarray(X, dtype=float), np.asarray(y, dtype=float), w, o
+
+
+class ProgressRows:
+    """Wraps a rows object; logs (and optionally prints) every pass: its number, the deviance and
+    the elapsed time.  irls calls ``accumulate`` once per iteration (plus step-halvings)."""
+
+    def __init__(self, rows, printer: Callable[[str], None] | None = None, label: str = "fit"):
+        self._rows = rows
+        self._printer = printer
+        self._label = label
+        self._t0 = time.perf_counter()
+        self.passes: list[tuple[float, float]] = []  # (deviance, seconds) per accumulate
+
+    def __getattr__(self, name):
+        return getattr(self._rows, name)
+
+    def _say(self, msg: str) -> None:
+        log.info(msg)
+        if self._printer is not None:
+            self._printer(msg)
+
+    def accumulate(self, family: Family, beta):
+        t = time.perf_counter()
+        st = self._rows.accumulate(family, beta)
+        dt = time.perf_counter() - t
+        self.passes.append((st.deviance, dt))
+        k = len(self.passes)
+        what = "start" if beta is None else f"pass {k - 1}"
+        self._say(
+            f"[glmlogit {self._label}] {what}: deviance {st.deviance:.10g}"
+            f"{'' if st.valid else ' (invalid, halving)'}; pass {dt:.2f} s, "
+            f"elapsed {time.perf_counter() - self._t0:.2f} s"
+        )
+        return st
+
+    def take_columns(self, cols):
+        return ProgressRows(self._rows.take_columns(cols), self._printer, self._label + " (sub)")

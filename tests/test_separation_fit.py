@@ -1,0 +1,76 @@
+"""Separation through gl.glm: the screen, the LP report on the results, on_separation=.
+
+References: the Konis-LP fixtures of tests/reference/make_separation.R (directions must match
+exactly), brglm2 Firth estimates (tests/reference/firth/, rtol 1e-8)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import glmlogit as gl
+import glmlogit.separation as sepmod
+
+REF = Path(__file__).parent / "reference"
+
+
+def _endo():
+    return pd.read_csv(REF / "data" / "endometrial.csv")
+
+
+def test_separated_fit_warns_with_the_report():
+    ref = json.loads((REF / "separation" / "endometrial.json").read_text())
+    with pytest.warns(gl.PerfectSeparationWarning, match=r"NV is \+inf"):
+        res = gl.glm("HG ~ NV + PI + EH", _endo())
+    assert res.separation.status == ref["status"]
+    assert res.separation.directions.to_dict() == ref["directions"]
+    assert res.separation.n_separated == ref["n_separated"]
+    assert res._fit.diverging  # stopped as R does, on the deviance rule
+
+
+def test_on_separation_options():
+    df = _endo()
+    with pytest.raises(gl.SeparationError) as err:
+        gl.glm("HG ~ NV + PI + EH", df, on_separation="raise")
+    assert err.value.report.directions["NV"] == "+inf"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "ignore" must be silent
+        quiet = gl.glm("HG ~ NV + PI + EH", df, on_separation="ignore")
+    assert quiet.separation.separated
+    with pytest.warns(gl.PerfectSeparationWarning, match="Firth"):
+        res = gl.glm("HG ~ NV + PI + EH", df, on_separation="firth")
+    ref = json.loads((REF / "firth" / "endometrial.json").read_text())
+    np.testing.assert_allclose(res.params, ref["params"], rtol=1e-8)
+    assert res.firth is not None and res.separation.separated
+    with pytest.raises(gl.GlmlogitError, match="on_separation"):
+        gl.glm("HG ~ NV", df, on_separation="maybe")
+
+
+def test_non_separated_fit_skips_the_lp(monkeypatch):
+    calls = []
+    real = sepmod.detect_separation
+    monkeypatch.setattr(
+        sepmod, "detect_separation", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    df = pd.read_csv(REF / "data" / "birthwt.csv")
+    res = gl.glm("low ~ age + lwt + C(race) + smoke", df)
+    assert res.separation.status == "none" and not calls  # the exact screen proved it
+    assert set(res.separation.directions) == {"finite"}
+
+
+def test_overlap_row_removes_separation():
+    df = _endo()
+    extra = pd.DataFrame({"NV": [1], "PI": [df.PI.median()], "EH": [df.EH.median()], "HG": [0]})
+    res = gl.glm("HG ~ NV + PI + EH", pd.concat([df, extra], ignore_index=True))
+    assert res.separation.status == "none"
+    assert np.all(np.isfinite(res.params)) and res.params["NV"] < 10
+
+
+def test_no_report_for_other_families():
+    df = pd.read_csv(REF / "data" / "warpbreaks.csv")
+    assert gl.glm("breaks ~ C(wool)", df, family="poisson").separation is None
