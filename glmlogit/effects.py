@@ -80,6 +80,7 @@ class _Spec:
     X1: np.ndarray | None = None  # discrete: the "to" design; derivative: dX/dx (the G matrix)
     x: np.ndarray | None = None  # derivative: the variable's values (for the ex methods)
     div: float = 1.0
+    defined: bool = True  # False when every design column of the variable is aliased
 
 
 def _values(res, method: str, spec: _Spec, b, off, w) -> tuple[float, np.ndarray]:
@@ -253,7 +254,14 @@ def _specs(res, dummy: bool, count: bool, variables) -> Iterator[_Spec]:
     if not found:
         raise GlmlogitError("the model has no predictors to compute marginal effects for")
     B = _Builder(res)
+    aliased = np.asarray(res.aliased, bool)
     for v in found:
+        if aliased[v.columns].all():  # not estimable, as R's NA
+            levels = [lv for lv in (v.levels or []) if not _same(lv, v.reference)]
+            labels = [f"{v.factor}[T.{lv}]" for lv in levels] if v.categorical else [v.name]
+            for lab in labels:
+                yield _Spec(lab, v.name, "level" if v.categorical else "derivative", defined=False)
+            continue
         if v.categorical:
             assert v.levels is not None
             X0 = B.with_value(v, v.reference)
@@ -396,8 +404,11 @@ def margeff(
             s.X0 = None if s.X0 is None else (wm @ s.X0)[None, :]
             s.X1 = None if s.X1 is None else (wm @ s.X1)[None, :]
             s.x = None if s.x is None else np.array([wm @ s.x])
-        with np.errstate(over="ignore", invalid="ignore"):
-            v, g = _values(res, method, s, b, off, w)
+        if not s.defined:
+            v, g = np.nan, np.full(len(b), np.nan)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                v, g = _values(res, method, s, b, off, w)
         labels.append(s.label)
         kinds.append(s.kind)
         names.append(s.variable)

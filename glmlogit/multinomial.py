@@ -764,6 +764,8 @@ class MultinomialSummary:
         info.append(("Response", str(d.response_name)))
         info.append(("Levels", ", ".join(map(str, res.levels))))
         nobs = f"{res.nobs}"
+        if np.any(np.asarray(d.weights) != 1):
+            nobs += f" (sum of case weights over {int(np.count_nonzero(d.weights))} rows)"
         if res.n_dropped:
             nobs += (
                 f" ({res.n_dropped} row{'s' if res.n_dropped != 1 else ''} dropped for "

@@ -377,26 +377,53 @@ def _newton(rows, family, setup: _Setup, tol, max_iter, coef_tol=1e-10, observed
 # first-order methods, in scaled coordinates theta = scale * beta
 # --------------------------------------------------------------------------------------------
 class _Scaled:
-    """deviance / 2 and its gradient as functions of theta on the kept columns."""
+    """deviance / 2 and its gradient as functions of theta on the kept columns.
 
-    def __init__(self, rows, family, setup: _Setup):
+    ``full=False``: theta = D beta with D = sqrt(diag H0) (the Hessian in theta has unit
+    diagonal); ``full=True``: theta = L' beta with H0 = L L' (the Hessian is the identity at
+    the start: the first X'WX whitens the problem).
+    """
+
+    def __init__(self, rows, family, setup: _Setup, full: bool = False):
         self.rows, self.family = rows, family
         self.keep, self.scale = setup.keep, setup.scale
         self.base = setup.beta.copy()
-        self.n_passes = 0
+        self.L = None
+        if full:
+            try:
+                self.L = linalg.cholesky(setup.xtwx0, lower=True, check_finite=False)
+            except linalg.LinAlgError:
+                self.L = None
+
+    def to_theta(self, b):
+        bk = b[self.keep]
+        return bk * self.scale if self.L is None else self.L.T @ bk
 
     def beta(self, theta):
         b = self.base.copy()
-        b[self.keep] = theta / self.scale
+        if self.L is None:
+            b[self.keep] = theta / self.scale
+        else:
+            b[self.keep] = linalg.solve_triangular(self.L.T, theta, lower=False, check_finite=False)
         return b
 
     def __call__(self, theta, rows=None, target=None):
         tgt = self.rows if target is None else target
         dev, score, ok = tgt.gradient(self.family, self.beta(theta), rows=rows)
-        self.n_passes += 1
         if not ok:
             return np.inf, np.zeros_like(theta)
-        return 0.5 * dev, -score[self.keep] / self.scale
+        gk = -score[self.keep]
+        self.last_z = float(np.max(np.abs(gk) / self.scale))
+        if self.L is None:
+            return 0.5 * dev, gk / self.scale
+        return 0.5 * dev, linalg.solve_triangular(self.L, gk, lower=True, check_finite=False)
+
+    def zgrad(self, theta) -> tuple[float, float]:
+        """(deviance / 2, max |score_j| / sqrt(H0_jj)): the stopping statistic of every method."""
+        dev, score, ok = self.rows.gradient(self.family, self.beta(theta))
+        if not ok:
+            return np.inf, np.inf
+        return 0.5 * dev, float(np.max(np.abs(score[self.keep]) / self.scale))
 
 
 def _floor(f: float) -> float:
@@ -408,7 +435,7 @@ def _lbfgs(rows, family, setup: _Setup, tol, max_iter, maxcor=10, **kw):
     """scipy's L-BFGS-B on deviance / 2 in scaled coordinates (no bounds)."""
     _no_opts("lbfgs", kw)
     fun = _Scaled(rows, family, setup)
-    theta0 = setup.beta[setup.keep] * setup.scale
+    theta0 = fun.to_theta(setup.beta)
     history: list[float] = []
 
     def callback(intermediate_result):
@@ -440,7 +467,7 @@ def _gd(rows, family, setup: _Setup, tol, max_iter, **kw):
     halved until the Armijo condition f(x - t g) <= f(x) - 1e-4 t |g|^2 holds."""
     _no_opts("gd", kw)
     fun = _Scaled(rows, family, setup)
-    theta = setup.beta[setup.keep] * setup.scale
+    theta = fun.to_theta(setup.beta)
     f, g = fun(theta)
     t = 1.0 / len(theta)
     history = [2.0 * f]
@@ -519,12 +546,10 @@ def _sgd(
     rng = np.random.default_rng(seed)
     n = rows.n
     prow = _permuted_rows(rows, rng.permutation(n))
-    fun = _Scaled(rows, family, setup)
-    theta = setup.beta[setup.keep] * setup.scale
+    fun = _Scaled(rows, family, setup, full=True)
+    theta = fun.to_theta(setup.beta)
     if learning_rate is None:
-        Hc = setup.xtwx0 / np.outer(setup.scale, setup.scale)
-        lmax = float(linalg.eigvalsh(Hc, subset_by_index=[len(Hc) - 1, len(Hc) - 1])[0])
-        learning_rate = 1.0 / max(lmax, 1.0)
+        learning_rate = 1.0 if fun.L is not None else 1.0 / len(theta)
     bs = max(1, int(batch_size))
     starts = np.arange(0, n, bs)
     wsum = float(np.sum(rows.weights))
@@ -536,7 +561,7 @@ def _sgd(
     converged = False
     message = ""
     epoch = 0
-    zg = float(np.max(np.abs(g)))
+    zg = fun.last_z
     while epoch < max_iter:
         lr = learning_rate / (1.0 + decay * epoch)
         epoch += 1
@@ -563,7 +588,7 @@ def _sgd(
             continue
         theta, g = avg, gn
         history.append(2.0 * fn)
-        zg = float(np.max(np.abs(g)))
+        zg = fun.last_z
         improved = best[0] - fn > tol * (abs(fn) + 0.1)
         if fn < best[0]:
             best = (fn, theta.copy())
@@ -576,12 +601,16 @@ def _sgd(
             converged = True
             break
         if stall >= patience:
-            converged = True  # early stopping: the full-data deviance stopped improving
-            break
+            break  # early stopping: the full-data deviance stopped improving
     if not converged:
+        why = (
+            f"the full-data deviance stopped improving for {patience} epochs"
+            if stall >= patience
+            else "the deviance was still improving"
+        )
         message = (
-            f"sgd did not converge in {epoch} epochs: max |z-gradient| {zg:.3g} > gtol {gtol:g} "
-            "and the deviance was still improving; increase max_iter (epochs) or learning_rate"
+            f"sgd stopped after {epoch} epochs with max |z-gradient| {zg:.3g} > gtol {gtol:g} "
+            f"({why}); increase max_iter (epochs), batch_size, or use method='lbfgs'/'newton'"
         )
     return _Run(fun.beta(best[1]), history, epoch, converged, message)
 
