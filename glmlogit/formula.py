@@ -250,7 +250,7 @@ def build_design(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=FutureWarning)
-            mm = Formula(str(rhs)).get_model_matrix(
+            mm = rhs.get_model_matrix(
                 sub,
                 na_action="raise",
                 output="sparse" if _want_sparse(sparse, sub, used) else "pandas",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -293,10 +294,13 @@ def anova(*results: GLMResults) -> pd.DataFrame:
     d = res.design
     icpt = d.intercept_index
     cols: list[int] = [icpt] if icpt is not None else []
-    models, labels = [], []
+    models: list = []
+    labels: list[str] = []
     if cols:
         models.append(res.model._submodel(cols))
-        labels.append("NULL")
+    else:  # no intercept: R's NULL row is the empty model, eta = offset
+        models.append(SimpleNamespace(df_resid=res.nobs, deviance=res.null_deviance))
+    labels.append("NULL")
     for term, tcols in d.terms.items():
         if tcols == [icpt]:
             continue

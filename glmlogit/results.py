@@ -469,6 +469,7 @@ class GLMResults:
         """One joint Wald test per formula term (all columns of the term = 0)."""
         rows = {}
         for term, cols in self.design.terms.items():
+            term = "Intercept" if term == "1" else term
             cols = [c for c in cols if not self._fit.aliased[c]]
             if not cols:
                 continue

@@ -111,3 +111,21 @@ def test_firth_only_for_binomial_logit():
     _, df = _load("drop1", "mtcars_gaussian")
     with pytest.raises(gl.GlmlogitError, match="firth"):
         gl.glm("mpg ~ wt", df, family="gaussian", firth=True)
+
+
+def test_formula_without_intercept_and_its_anova():
+    """'- 1' / '0 +' remove the intercept; R's sequential table then starts from the empty model,
+    whose binomial-logit deviance is 2 n log 2 (every fitted probability 1/2)."""
+    _, df = _load("drop1", "birthwt_logit")
+    assert list(gl.glm("low ~ 0 + C(race)", df).params.index) == [
+        "C(race)[black]",
+        "C(race)[other]",
+        "C(race)[white]",
+    ]
+    res = gl.glm("low ~ age - 1 + smoke", df)
+    assert list(res.params.index) == ["age", "smoke"]
+    tab = gl.anova(res)
+    assert list(tab.index) == ["NULL", "age", "smoke"]
+    assert tab.loc["NULL", "deviance"] == pytest.approx(2 * len(df) * np.log(2), rel=1e-12)
+    assert tab.loc["smoke", "deviance"] == pytest.approx(res.deviance, rel=1e-12)
+    assert res.df_null == len(df) and res.df_model == 2
