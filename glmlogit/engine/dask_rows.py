@@ -56,15 +56,34 @@ def _select(X, cols):
 
 
 # --- per-partition tasks (module level: picklable for process workers) ---------------------------
+def _blocks(encode, part):
+    """The partition's rows as (X, y, w, offset) blocks: ``encode.chunks`` when the encoder
+    streams a partition in blocks of rows, else the whole partition at once."""
+    chunks = getattr(encode, "chunks", None)
+    return chunks(part) if chunks is not None else (encode(part),)
+
+
 def _part_stats(part, ctx, beta):
-    encode, family, cols = ctx
-    X, y, w, off = encode(part)
-    X = _select(X, cols)
-    p = X.shape[1]
-    if X.shape[0] == 0:
-        return np.zeros((p, p)), np.zeros(p), 0.0, True
-    st = _local_rows(X, y, w, off).accumulate(family, beta)
-    return st.xtwx, st.rhs, st.deviance, bool(st.valid)
+    encode, family, cols, p = ctx
+    H = rhs = None
+    dev, valid = 0.0, True
+    for X, y, w, off in _blocks(encode, part):
+        X = _select(X, cols)
+        if X.shape[0] == 0:
+            continue
+        st = _local_rows(X, y, w, off).accumulate(family, beta)
+        if not st.valid:
+            valid = False
+            break
+        if H is None:
+            H, rhs = st.xtwx.copy(), np.array(st.rhs, dtype=float)
+        else:
+            H += st.xtwx
+            rhs += st.rhs
+        dev += st.deviance
+    if H is None or not valid:
+        return np.zeros((p, p)), np.zeros(p), 0.0 if valid else np.inf, valid
+    return H, rhs, dev, valid
 
 
 def _sum_stats(*parts):
@@ -81,7 +100,7 @@ def _sum_stats(*parts):
 
 
 def _part_norms(part, ctx, cols):
-    encode, _family, sel = ctx
+    encode, _family, sel, _p = ctx
     X, _y, w, _off = encode(part)
     X = _select(X, sel)
     if X.shape[0] == 0:
@@ -100,14 +119,12 @@ def _sum_arrays(*parts):
 
 
 def _part_r(part, ctx, cols):
-    encode, _family, sel = ctx
+    encode, _family, sel, _p = ctx
     X, _y, w, off = encode(part)
     X = _select(X, sel)
     if X.shape[0] == 0:
         return np.zeros((0, len(cols)))
-    return _local_rows(X[:, cols], np.zeros(X.shape[0]), w, off).weighted_r(
-        np.arange(len(cols))
-    )
+    return _local_rows(X[:, cols], np.zeros(X.shape[0]), w, off).weighted_r(np.arange(len(cols)))
 
 
 def _stack_r(*parts):
@@ -119,7 +136,7 @@ def _stack_r(*parts):
 
 
 def _part_gradient(part, ctx, beta):
-    encode, family, cols = ctx
+    encode, family, cols, p = ctx
     X, y, w, off = encode(part)
     X = _select(X, cols)
     if X.shape[0] == 0:
@@ -137,13 +154,13 @@ def _sum_gradient(*parts):
 
 
 def _part_eta(part, ctx, beta):
-    encode, _family, cols = ctx
+    encode, _family, cols, _p = ctx
     X, _y, _w, off = encode(part)
     return np.asarray(_select(X, cols) @ beta + off, dtype=float)
 
 
 def _part_ywsum(part, ctx):
-    encode, _family, _cols = ctx
+    encode, _family, _cols, _p = ctx
     _X, y, w, _off = encode(part)
     return np.array([float(np.sum(w * y)), float(np.sum(w))])
 
@@ -228,7 +245,7 @@ class DaskRows:
 
     # -- plumbing ---------------------------------------------------------------------------
     def _ctx(self, family: Family | None):
-        return _dask().delayed((self.encode, family, self.cols), pure=False)
+        return _dask().delayed((self.encode, family, self.cols, self.p), pure=False)
 
     def _run(self, func, combine, *args, family: Family | None = None):
         dask = _dask()
@@ -242,7 +259,9 @@ class DaskRows:
     def accumulate(self, family: Family, beta: np.ndarray | None) -> PassStats:
         H, rhs, dev, valid = self._run(_part_stats, _sum_stats, beta, family=family)
         dev = float(dev)
-        return PassStats(np.ascontiguousarray(H), np.asarray(rhs), dev, bool(valid) and np.isfinite(dev))
+        return PassStats(
+            np.ascontiguousarray(H), np.asarray(rhs), dev, bool(valid) and np.isfinite(dev)
+        )
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
         """(deviance, score X'u, valid) at beta; ``rows`` is not supported (partitions are not

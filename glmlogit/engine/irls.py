@@ -8,6 +8,7 @@ whatever the conditioning of X'WX (the X'Wz form would carry the solve's error i
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 
@@ -104,7 +105,14 @@ def _solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
     return linalg.cho_solve(cf, b, check_finite=False), cf
 
 
-def irls(
+def irls(rows, family: Family, **kw) -> Fit:
+    """Fit a GLM by Fisher scoring (see ``_irls``), inside the rows' compute context."""
+    ctx = rows.compute_context() if hasattr(rows, "compute_context") else contextlib.nullcontext()
+    with ctx:
+        return _irls(rows, family, **kw)
+
+
+def _irls(
     rows,
     family: Family,
     *,

@@ -38,7 +38,7 @@ DEFAULTS = {
     "newton": {"tol": 1e-8, "max_iter": 100},
     "lbfgs": {"tol": 1e-8, "max_iter": 2000},
     "gd": {"tol": 1e-6, "max_iter": 20000},
-    "sgd": {"tol": 1e-8, "max_iter": 200},
+    "sgd": {"tol": 1e-13, "max_iter": 200},
 }
 _EPS = float(np.finfo(float).eps)
 
@@ -157,9 +157,7 @@ def _make_valid(rows, family, beta, anchor, max_halvings: int = 60) -> np.ndarra
         if rows.gradient(family, beta)[2]:
             return beta
         beta = 0.5 * (beta + anchor)
-    raise FitError(
-        "could not find starting coefficients with valid fitted values; supply start="
-    )
+    raise FitError("could not find starting coefficients with valid fitted values; supply start=")
 
 
 def _finish(rows, family, setup: _Setup, run: _Run) -> Fit:
@@ -526,21 +524,27 @@ def _sgd(
     max_iter,
     batch_size=512,
     learning_rate=None,
-    decay=0.5,
+    decay=None,
     seed=0,
     patience=3,
-    gtol=1e-4,
+    gtol=1e-6,
+    variance_reduction=True,
     **kw,
 ):
-    """Mini-batch SGD in scaled coordinates with iterate averaging.
+    """Mini-batch stochastic gradient descent, by default with variance reduction (SVRG).
 
-    The rows are permuted once (seeded) into a copy so that every mini-batch is a contiguous
-    slice; each epoch visits the batches in a fresh seeded order.  Step: learning_rate /
-    (1 + decay * epoch) times the batch gradient scaled up to the full data.  The iterate
-    averaged over the epoch is the epoch's result and the next epoch's start; the full-data
-    deviance and gradient there give the history and the stopping rules: max |z-gradient| <
-    ``gtol``, or no relative improvement of the deviance above ``tol`` for ``patience`` epochs
-    (early stopping; the best epoch is returned).
+    Coordinates are whitened by the first pass's X'WX (theta = L' beta, H0 = L L'), so the
+    Hessian is near the identity and one learning rate fits every problem.  The rows are permuted
+    once (seeded) into a copy so that every mini-batch is a contiguous slice; each epoch visits
+    the batches in a fresh seeded order.  Step: learning_rate / (1 + decay * epoch) times the
+    batch gradient scaled to the full data; with ``variance_reduction`` the batch gradient is
+    corrected by the same batch's gradient at the epoch's snapshot plus the snapshot's full
+    gradient (Johnson & Zhang 2013), which converges to the exact MLE; without it (plain SGD)
+    the iterate is averaged over each epoch and stays about a standard error away.  After each
+    epoch the full-data deviance and gradient are computed (the history): stop when max
+    |z-gradient| < ``gtol`` (converged), or early when the deviance has not improved by a
+    relative ``tol`` for ``patience`` epochs (the learning rate is halved at each such epoch,
+    and the best epoch is returned).
     """
     _no_opts("sgd", kw)
     rng = np.random.default_rng(seed)
@@ -549,7 +553,11 @@ def _sgd(
     fun = _Scaled(rows, family, setup, full=True)
     theta = fun.to_theta(setup.beta)
     if learning_rate is None:
-        learning_rate = 1.0 if fun.L is not None else 1.0 / len(theta)
+        learning_rate = 0.3 if variance_reduction else 0.05
+    if fun.L is None:
+        learning_rate /= len(theta)
+    if decay is None:
+        decay = 0.0 if variance_reduction else 0.5
     bs = max(1, int(batch_size))
     starts = np.arange(0, n, bs)
     wsum = float(np.sum(rows.weights))
@@ -563,6 +571,9 @@ def _sgd(
     epoch = 0
     zg = fun.last_z
     while epoch < max_iter:
+        if zg <= max(gtol, _floor(f)):
+            converged = True
+            break
         lr = learning_rate / (1.0 + decay * epoch)
         epoch += 1
         avg = np.zeros_like(theta)
@@ -572,36 +583,42 @@ def _sgd(
             wb = wcum[e] - wcum[s]
             if wb <= 0:
                 continue
-            fb, gb = fun(cur, rows=slice(int(s), int(e)), target=prow)
-            if not np.isfinite(fb):  # stepped outside the link's domain: shrink and go back
-                learning_rate *= 0.5
-                cur = avg.copy() if k else theta.copy()
-                continue
-            cur = cur - lr * (wsum / wb) * gb
-            avg += (cur - avg) / (k + 1)
-        fn, gn = fun(avg)
-        if not np.isfinite(fn):
-            learning_rate *= 0.5
+            sl = slice(int(s), int(e))
+            fb, gb = fun(cur, rows=sl, target=prow)
+            if not np.isfinite(fb):  # stepped outside the link's domain: restart the epoch
+                break
+            if variance_reduction:
+                gb = gb - fun(theta, rows=sl, target=prow)[1]
+                cur = cur - lr * ((wsum / wb) * gb + g)
+            else:
+                cur = cur - lr * (wsum / wb) * gb
+                avg += (cur - avg) / (k + 1)
+        cand = avg if not variance_reduction else cur
+        fn, gn = fun(cand)
+        if not np.isfinite(fn) or fn > f + 1e-12 * abs(f) and variance_reduction:
+            learning_rate *= 0.5  # the epoch made things worse: smaller steps from the snapshot
             stall += 1
+            fun(theta)
             if stall >= patience:
                 break
             continue
-        theta, g = avg, gn
-        history.append(2.0 * fn)
+        # Near the optimum deviance changes fall below their rounding; a shrinking gradient
+        # is progress too.
+        improved = f - fn > tol * (abs(fn) + 0.1) or fun.last_z < 0.9 * zg
+        theta, f, g = cand, fn, gn
         zg = fun.last_z
-        improved = best[0] - fn > tol * (abs(fn) + 0.1)
-        if fn < best[0]:
-            best = (fn, theta.copy())
+        history.append(2.0 * f)
+        if f < best[0]:
+            best = (f, theta.copy())
         if improved:
             stall = 0
         else:  # plateau: the noise of the steps dominates; take smaller ones
             stall += 1
             learning_rate *= 0.5
-        if zg <= max(gtol, _floor(fn)):
-            converged = True
-            break
-        if stall >= patience:
-            break  # early stopping: the full-data deviance stopped improving
+            if stall >= patience:
+                break  # early stopping: the full-data deviance stopped improving
+    if not converged:
+        converged = zg <= max(gtol, _floor(f))
     if not converged:
         why = (
             f"the full-data deviance stopped improving for {patience} epochs"
@@ -612,7 +629,7 @@ def _sgd(
             f"sgd stopped after {epoch} epochs with max |z-gradient| {zg:.3g} > gtol {gtol:g} "
             f"({why}); increase max_iter (epochs), batch_size, or use method='lbfgs'/'newton'"
         )
-    return _Run(fun.beta(best[1]), history, epoch, converged, message)
+    return _Run(fun.beta(theta if converged else best[1]), history, epoch, converged, message)
 
 
 def _no_opts(method: str, kw: dict) -> None:

@@ -6,6 +6,8 @@ non-zeros, never n x p; the p x p result is densified once for the Cholesky.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from scipy import linalg, sparse
 
@@ -23,6 +25,9 @@ class SparseRows:
         self.weights = np.ones(self.n) if weights is None else np.asarray(weights, dtype=np.float64)
         self.offset = np.zeros(self.n) if offset is None else np.asarray(offset, dtype=np.float64)
         self._XT = self.X.T.tocsr()  # for X'u and X' (W X)
+
+    def compute_context(self):
+        return contextlib.nullcontext()
 
     def accumulate(self, family: Family, beta: np.ndarray | None) -> PassStats:
         link = family.link
