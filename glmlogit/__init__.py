@@ -13,6 +13,7 @@ from .errors import (
     SeparationError,
 )
 from .model import GLM, anova, glm, logit, poisson, probit
+from .multinomial import Multinomial, MultinomialResults, multinomial
 from .results import GLMResults
 
 __version__ = "0.1.0"
@@ -25,6 +26,8 @@ __all__ = [
     "FitError",
     "FormulaError",
     "GLMResults",
+    "Multinomial",
+    "MultinomialResults",
     "GlmlogitError",
     "GlmlogitWarning",
     "PerfectSeparationWarning",
@@ -34,6 +37,7 @@ __all__ = [
     "glm",
     "links",
     "logit",
+    "multinomial",
     "poisson",
     "probit",
 ]

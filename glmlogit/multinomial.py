@@ -11,7 +11,9 @@ Fitting is Newton's method on the stacked ``(K-1) p`` coefficients with the full
 log-likelihood falls, and convergence when the relative change in deviance is below ``tol``
 *and* the largest Newton step is below ``coef_tol`` (relative to the coefficient), so the
 estimates are the MLE to about 1e-10.  Every pass over the rows is done in chunks: no temporary
-larger than a chunk of rows times p (or times K).
+larger than a chunk of rows times (K-1)p.  Columns aliased on the data (R's QR rule,
+``separation.aliased_columns``) are set aside: NaN coefficients at every level, as R's NA.
+``nobs`` is the sum of the case weights (nnet's ``logLik``, so ``bic`` matches R's ``BIC``).
 
 Optional ridge penalty (``alpha > 0``): the objective is glmnet's mean form,
 ``-(1/sum w) loglik + alpha/2 ||B||^2`` over every coefficient except the intercepts.  This is
@@ -24,8 +26,9 @@ Separation: the MLE does not exist when some direction ``B`` (not zero on the da
 row at least as likely, ``x_i'(b_{y_i} - b_k) >= 0`` for all rows ``i`` and levels ``k``.  Then
 Newton's iterates run off to infinity; the fit stops, reports ``converged = False`` and checks
 this linear program (Konis' LP generalised to K levels; HiGHS), warning with
-``PerfectSeparationWarning`` when it finds such a direction.  ``res.separation`` runs the check
-on any fit.
+``PerfectSeparationWarning`` when it finds such a direction (automatically only while the LP has
+at most ``SEPARATION_LP_MAX_ROWS`` rows, n (K-1); ``res.separation`` runs it on any fit).
+"complete" means some direction makes every margin strictly positive.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import linalg, stats
+from scipy.linalg import blas
 from scipy.optimize import linprog
 from scipy.special import logsumexp
 
@@ -72,6 +76,7 @@ __all__ = ["Multinomial", "MultinomialResults", "MultinomialSeparation", "multin
 
 _PLACEHOLDER = "_glmlogit_multinomial_code_"
 _SEP_TOL = math.sqrt(np.finfo(float).eps)  # detectseparation's beta_tolerance
+SEPARATION_LP_MAX_ROWS = 500_000  # above this, a fit that fails only suggests res.separation
 _linprog: Any = linprog  # (scipy-stubs has no overload for a sparse A_ub)
 
 
@@ -91,44 +96,67 @@ class MultinomialFit:
 
 
 def _chunk_rows(n: int, p: int, k: int) -> int:
-    return int(max(256, min(n, (1 << 18) // max(p + k, 1))))
+    # About 8 MiB for the c x (K-1)p matrix Z of _pass: large enough for BLAS-3 to run near
+    # full speed on the Hessian's SYRK, small enough to stay a bounded temporary.
+    return int(max(1024, min(n, (1 << 20) // max(k * p + k, 1))))
+
+
+def _logsumexp_rows(eta: np.ndarray) -> np.ndarray:
+    """log(sum_k exp(eta_ik)) by rows, shifted by the row maximum (no overflow); the same as
+    scipy.special.logsumexp(eta, axis=1), three times faster on narrow matrices."""
+    mx = eta.max(axis=1)
+    return mx + np.log(np.exp(eta - mx[:, None]).sum(axis=1))
 
 
 def _pass(X, y, w, B, want_hess: bool, chunk: int, cols=None):
-    """One pass over the rows: log-likelihood, score (p x (K-1)) and -Hessian (stacked)."""
+    """One pass over the rows: log-likelihood, score and minus the Hessian (level-major).
+
+    The Hessian's blocks are ``H_jk = X' diag(w p_j (delta_jk - p_k)) X``: the off-diagonal
+    ones come from one SYRK of ``Z = [sqrt(w) p_1 x, ..., sqrt(w) p_m x]`` (c x mp, so one BLAS
+    call per chunk), the diagonal ones directly from ``sqrt(w p_j (1 - p_j)) x`` (no
+    cancellation; ``1 - p_j = -expm1(log p_j)``)."""
     n = X.shape[0]
     p, m = B.shape
     ll = 0.0
     grad = np.zeros((p, m))
-    H = np.zeros((m, p, m, p)) if want_hess else None
+    syrk = blas.dsyrk
+    S = np.zeros((m * p, m * p), order="F") if want_hess and m > 1 else None
+    D = [np.zeros((p, p), order="F") for _ in range(m)] if want_hess else []
     for a in range(0, n, chunk):
         Xc = X[a : a + chunk]
         if cols is not None:
             Xc = Xc[:, cols]
         if sp.issparse(Xc):
             Xc = cast(Any, Xc).toarray()
+        Xc = np.ascontiguousarray(Xc, dtype=float)
         yc, wc = y[a : a + chunk], w[a : a + chunk]
-        eta = np.zeros((Xc.shape[0], m + 1))
+        c = len(yc)
+        eta = np.zeros((c, m + 1))
         eta[:, 1:] = Xc @ B
-        logp = eta - logsumexp(eta, axis=1)[:, None]
-        rows = np.arange(len(yc))
-        ll += float(wc @ logp[rows, yc])
-        P = np.exp(logp[:, 1:])
+        lse = _logsumexp_rows(eta)
+        logp = eta[:, 1:] - lse[:, None]
+        rows = np.arange(c)
+        ll += float(wc @ np.where(yc > 0, logp[rows, yc - 1], -lse))
+        P = np.exp(logp)
         resid = -P
         resid[rows, yc - 1] += yc > 0  # indicator of the observed level, baseline excluded
-        grad += Xc.T @ (wc[:, None] * resid)
-        if H is not None:
-            wp = wc[:, None] * P
-            for j in range(m):
-                for k in range(j, m):
-                    d = wp[:, j] * ((j == k) - P[:, k])
-                    H[j, :, k, :] += Xc.T @ (d[:, None] * Xc)
-    if H is not None:
+        resid *= wc[:, None]
+        grad += (resid.T @ Xc).T
+        if not want_hess:
+            continue
+        if S is not None:
+            Z = ((np.sqrt(wc)[:, None] * P)[:, :, None] * Xc[:, None, :]).reshape(c, m * p)
+            S = syrk(1.0, Z.T, beta=1.0, c=S, trans=0, lower=0, overwrite_c=1)
+        V = np.sqrt(wc[:, None] * P * -np.expm1(logp))
         for j in range(m):
-            for k in range(j + 1, m):
-                H[k, :, j, :] = H[j, :, k, :].T
-        H = H.reshape(m * p, m * p)
-    return ll, grad.T.ravel(), H  # level-major stacking
+            Xs = Xc * V[:, j : j + 1]
+            D[j] = syrk(1.0, Xs.T, beta=1.0, c=D[j], trans=0, lower=0, overwrite_c=1)
+    if not want_hess:
+        return ll, grad.T.ravel(), None
+    H = np.zeros((m * p, m * p)) if S is None else -(np.triu(S) + np.triu(S, 1).T)
+    for j in range(m):
+        H[j * p : (j + 1) * p, j * p : (j + 1) * p] = np.triu(D[j]) + np.triu(D[j], 1).T
+    return ll, grad.T.ravel(), H
 
 
 def _solve_pd(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -428,11 +456,14 @@ class Multinomial:
         )
         res = MultinomialResults(self, fit, alpha=float(alpha))
         if not fit.converged:
-            sep = res.separation if alpha == 0 else None
+            # The LP has a row per (row, other level): automatic only while that stays small.
+            lp_rows = len(self.codes) * (len(self.levels) - 1)
+            sep = res.separation if alpha == 0 and lp_rows <= SEPARATION_LP_MAX_ROWS else None
             if sep is not None and sep.separated:
                 warnings.warn(str(sep), PerfectSeparationWarning, stacklevel=2)
             else:
-                warnings.warn(fit.message, ConvergenceWarning, stacklevel=2)
+                hint = "" if sep is not None or alpha > 0 else "; res.separation checks separation"
+                warnings.warn(fit.message + hint, ConvergenceWarning, stacklevel=2)
         return res
 
 
