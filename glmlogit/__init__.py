@@ -1,6 +1,8 @@
 """glmlogit: logistic regression and GLMs with R-exact inference."""
 
-from . import families, links
+from . import families, links, plots
+from .compare import Comparison, compare
+from .effects import MarginalEffects, margeff, prediction_grid
 from .errors import (
     ConvergenceWarning,
     DataError,
@@ -19,6 +21,12 @@ from .results import GLMResults
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
+    "MarginalEffects",
+    "compare",
+    "margeff",
+    "plots",
+    "prediction_grid",
     "GLM",
     "ConvergenceWarning",
     "DataError",

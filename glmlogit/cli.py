@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         description=f"Fit {DEMO_FORMULA!r} (binomial, logit) to the low-birth-weight data of "
         "Hosmer & Lemeshow (1989), shipped with glmlogit, and print the summary.",
     )
+    _model_options(demo)
     _output_options(demo)
 
     fit = sub.add_parser(
@@ -56,8 +57,49 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--link", default=None, help="link function (default: the family's own)")
     fit.add_argument("--weights", metavar="COL", default=None, help="column of prior weights")
     fit.add_argument("--offset", metavar="COL", default=None, help="column of offsets")
+    _model_options(fit)
     _output_options(fit)
     return p
+
+
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cov-type",
+        choices=COV_TYPES,
+        default=None,
+        help="covariance for standard errors, tests and intervals: nonrobust (default), "
+        "HC0-HC3 (sandwich) or cluster (with --groups)",
+    )
+    p.add_argument(
+        "--groups",
+        metavar="COL",
+        default=None,
+        help="column of cluster labels for cluster-robust standard errors (implies "
+        "--cov-type cluster)",
+    )
+    p.add_argument(
+        "--odds-ratios",
+        action="store_true",
+        help="show exponentiated coefficients (odds ratios for logit, rate/risk ratios for log "
+        "links) with exponentiated intervals",
+    )
+
+
+def _cov_kwargs(args: argparse.Namespace) -> dict:
+    cov_type = args.cov_type
+    if args.groups is not None:
+        if cov_type not in (None, "cluster"):
+            raise _UserError(f"--groups is for --cov-type cluster, not {cov_type}")
+        cov_type = "cluster"
+    if cov_type is None:
+        return {}
+    kw: dict = {"cov_type": cov_type}
+    if args.groups is not None:
+        kw["groups"] = args.groups
+    return kw
 
 
 def _output_options(p: argparse.ArgumentParser) -> None:
@@ -111,13 +153,15 @@ def _render(summary, fmt: str, data_note: dict[str, str] | None) -> str:
 
 def _run(args: argparse.Namespace) -> str:
     from .model import glm
+    from .summary import Summary
 
+    cov = _cov_kwargs(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if args.command == "demo":
             from .datasets import BIRTHWT_SOURCE, load_birthwt
 
-            res = glm(DEMO_FORMULA, load_birthwt(), family="binomial", link="logit")
+            res = glm(DEMO_FORMULA, load_birthwt(), family="binomial", link="logit", **cov)
             data_note: dict[str, str] | None = {
                 "name": "low birth weight (birthwt)",
                 "source": BIRTHWT_SOURCE,
@@ -131,11 +175,13 @@ def _run(args: argparse.Namespace) -> str:
                 link=args.link,
                 weights=args.weights,
                 offset=args.offset,
+                **cov,
             )
             data_note = None
     for w in caught:
         print(f"glmlogit: warning: {_one_line(w.message)}", file=sys.stderr)
-    return _render(res.summary(alpha=args.alpha), args.format, data_note)
+    summary = Summary(res, alpha=args.alpha, odds_ratios=args.odds_ratios)
+    return _render(summary, args.format, data_note)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -365,6 +365,30 @@ class MarginalEffects:
     def __repr__(self) -> str:
         return self.__str__()
 
+    def to_markdown(self, alpha: float = 0.05, digits: int = 4) -> str:
+        """The summary frame as a GitHub-flavoured Markdown table (with the kind of each row)."""
+        from .summary import _md_code, _md_escape, _md_table, format_pvalue
+
+        f = self.summary_frame(alpha)
+        level = f"{100 * (1 - alpha):.10g}%"
+        heads = ["Variable", METHODS[self.method], "Std. Error", "z", "Pr(>|z|)"]
+        heads += [f"{level} CI lower", f"{level} CI upper", "Kind"]
+
+        def num(v: float) -> str:
+            return f"{v:.{digits}f}" if np.isfinite(v) else "NA"
+
+        rows = []
+        table = f.to_numpy(dtype=float)
+        for lab, (est, se, z, p, lo, hi) in zip(f.index, table):
+            cells = [num(est), num(se), f"{z:.3f}" if np.isfinite(z) else "NA"]
+            cells += [format_pvalue(float(p)) or "NA", num(lo), num(hi)]
+            kind = str(self.kind.loc[lab])
+            rows.append([_md_code(str(lab))] + [_md_escape(c) for c in cells] + [kind])
+        return (
+            "\n".join(_md_table([_md_escape(h) for h in heads], rows, ["l"] + ["r"] * 6 + ["l"]))
+            + "\n"
+        )
+
 
 def margeff(
     res,

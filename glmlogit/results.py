@@ -490,12 +490,35 @@ class GLMResults:
         """Likelihood-ratio (or, with estimated scale, F) test of this model against a nested one."""
         return inference.lr_test(self, smaller)
 
-    def summary(self, alpha: float = 0.05, **options):
+    def summary(self, alpha: float = 0.05, odds_ratios: bool = False):
         """The report: a printed table like R's summary.glm, with HTML/Markdown/LaTeX/dict
-        exports.  ``options`` go to :class:`glmlogit.summary.Summary`."""
+        exports; ``odds_ratios=True`` shows exponentiated coefficients (logit/log links)."""
         from .summary import Summary
 
-        return Summary(self, alpha=alpha, **options)
+        return Summary(self, alpha=alpha, odds_ratios=odds_ratios)
+
+    def margeff(
+        self,
+        at: str = "overall",
+        method: str = "dydx",
+        dummy: bool = True,
+        count: bool = False,
+        variables=None,
+    ):
+        """Average (or at-the-mean) marginal effects with delta-method standard errors, using
+        this fit's covariance; factor levels as discrete changes from the reference level."""
+        from .effects import margeff
+
+        return margeff(self, at=at, method=method, dummy=dummy, count=count, variables=variables)
+
+    get_margeff = margeff  # statsmodels' name
+
+    def prediction_grid(self, values=None, /, **kw) -> pd.DataFrame:
+        """New data crossing the given predictor values, other variables at their mean or
+        reference level: feed it to ``get_prediction``."""
+        from .effects import prediction_grid
+
+        return prediction_grid(self, values, **kw)
 
     def __repr__(self) -> str:
         return (

@@ -71,11 +71,13 @@ class Summary:
     """Summary of a GLMResults: ``print(s)``; ``s.to_frame()``, ``to_markdown()``, ``to_latex()``,
     ``to_html()``, ``to_dict()``; renders as HTML in notebooks."""
 
-    def __init__(self, res, alpha: float = 0.05):
+    def __init__(self, res, alpha: float = 0.05, odds_ratios: bool = False):
         if not 0 < alpha < 1:
             raise GlmlogitError(f"alpha must be in (0, 1), got {alpha}")
         self.res = res
         self.alpha = float(alpha)
+        self.odds_ratios = bool(odds_ratios)
+        self.ratio_name = ratio_name(res) if self.odds_ratios else None
         self.stat_name = "t" if res.use_t else "z"
         self._frame = self._make_frame()
         self.aliased = [str(t) for t in self._frame.index[self._aliased_mask]]
@@ -90,14 +92,22 @@ class Summary:
     def _make_frame(self) -> pd.DataFrame:
         r = self.res
         ci = r.conf_int(self.alpha)
+        coef, se = np.asarray(r.params, float), np.asarray(r.bse, float)
+        lo, hi = np.asarray(ci.iloc[:, 0], float), np.asarray(ci.iloc[:, 1], float)
+        first = "coef"
+        if self.odds_ratios:  # exp(b); delta-method SE exp(b) se; the Wald limits exponentiated
+            with np.errstate(over="ignore"):
+                coef, lo, hi = np.exp(coef), np.exp(lo), np.exp(hi)
+            se = coef * se
+            first = "ratio"
         frame = pd.DataFrame(
             {
-                "coef": np.asarray(r.params, float),
-                "std_err": np.asarray(r.bse, float),
+                first: coef,
+                "std_err": se,
                 self.stat_name: np.asarray(r.tvalues, float),
                 "pvalue": np.asarray(r.pvalues, float),
-                "ci_lower": np.asarray(ci.iloc[:, 0], float),
-                "ci_upper": np.asarray(ci.iloc[:, 1], float),
+                "ci_lower": lo,
+                "ci_upper": hi,
             },
             index=pd.Index([str(t) for t in r.params.index], name="term"),
         )
@@ -126,7 +136,7 @@ class Summary:
         state = "converged" if r.converged else "did NOT converge"
         its = f"{r.n_iter} iteration{'s' if r.n_iter != 1 else ''}"
         info.append(("Method", f"{method}, {its}, {state}"))
-        info.append(("Covariance", str(r.cov_type)))
+        info.append(("Covariance", covariance_label(r)))
         return info
 
     def _make_stats(self) -> dict[str, Any]:
@@ -147,6 +157,12 @@ class Summary:
 
     def _make_notes(self) -> list[str]:
         r, notes = self.res, []
+        if self.odds_ratios:
+            notes.append(
+                f"{self.ratio_name}s: exp(estimate); standard errors by the delta method "
+                f"(exp(b) se); the {self.stat_name} statistics and p-values test b = 0; "
+                "the intervals are the exponentiated Wald limits."
+            )
         if self.aliased:
             notes.append(
                 f"{len(self.aliased)} coefficient{'s' if len(self.aliased) != 1 else ''} not "
@@ -164,11 +180,13 @@ class Summary:
     # --- cells shared by the renderers ---
     def _headers(self) -> list[str]:
         s, lo, hi = self.stat_name, self.alpha / 2, 1 - self.alpha / 2
-        return ["Estimate", "Std. Error", f"{s} value", f"Pr(>|{s}|)", _pct(lo), _pct(hi), ""]
+        est = self.ratio_name or "Estimate"
+        return [est, "Std. Error", f"{s} value", f"Pr(>|{s}|)", _pct(lo), _pct(hi), ""]
 
     def _cells(self) -> list[tuple[str, list[str]]]:
         f = self._frame
-        est_fmt = _column_format(f["coef"].to_numpy())
+        est_col = f.columns[0]
+        est_fmt = _column_format(f[est_col].to_numpy())
         se_fmt = _column_format(f["std_err"].to_numpy())
         rows = []
         for (term, row), alias in zip(f.iterrows(), self._aliased_mask, strict=True):
@@ -177,7 +195,7 @@ class Summary:
                 continue
             z, p = row[self.stat_name], row["pvalue"]
             cells = [
-                est_fmt(row["coef"]) if math.isfinite(row["coef"]) else "NA",
+                est_fmt(row[est_col]) if math.isfinite(row[est_col]) else "NA",
                 se_fmt(row["std_err"]) if math.isfinite(row["std_err"]) else "NA",
                 f"{z:.3f}" if math.isfinite(z) else "NA",
                 format_pvalue(p) or "NA",
@@ -212,7 +230,10 @@ class Summary:
         ]
 
     def _table_caption(self) -> str:
-        return f"Coefficients (Wald {100 * (1 - self.alpha):.10g}% confidence intervals):"
+        level = f"{100 * (1 - self.alpha):.10g}%"
+        if self.odds_ratios:
+            return f"{self.ratio_name}s, exp(coefficient) (Wald {level} confidence intervals):"
+        return f"Coefficients (Wald {level} confidence intervals):"
 
     # --- text ---
     def __str__(self) -> str:
@@ -273,9 +294,13 @@ class Summary:
                 "n_iter": int(r.n_iter),
                 "converged": bool(r.converged),
                 "cov_type": str(r.cov_type),
+                "covariance": covariance_label(r),
+                "n_groups": n_groups(r),
                 "use_t": bool(r.use_t),
             },
             "alpha": self.alpha,
+            "odds_ratios": self.odds_ratios,
+            "estimate": self._headers()[0],
             "statistic": self.stat_name,
             "coefficients": coefs,
             "statistics": {
@@ -316,7 +341,8 @@ class Summary:
         out += [span(f"{_tex(k)}: {_tex(v)}") for k, v in self.info]
         out.append("\\midrule")
         s = self.stat_name
-        heads = ["Term", "Estimate", "Std. Error", f"${s}$ value", f"$\\Pr(>|{s}|)$"]
+        heads = ["Term", _tex(self._headers()[0]), "Std. Error", f"${s}$ value"]
+        heads.append(f"$\\Pr(>|{s}|)$")
         heads += [_tex(h).replace(" \\%", "\\,\\%") for h in self._headers()[4:6]] + [""]
         out += [" & ".join(heads) + " \\\\", "\\midrule"]
         for term, cells in self._cells():
@@ -341,11 +367,21 @@ class Summary:
             for k, v in self.info
         ]
         out.append("</table>")
-        out.append('<table class="glmlogit-coefficients" style="border-collapse:collapse">')
-        out.append(f'<caption style="{left}">{e(self._table_caption())}</caption>')
-        heads = "".join(f'<th scope="col" style="{num}">{e(h)}</th>' for h in self._headers())
+        rule = "currentColor"
         out.append(
-            f'<thead><tr><th scope="col" style="{left}">Term</th>{heads}</tr></thead><tbody>'
+            '<table class="glmlogit-coefficients" style="border-collapse:collapse;'
+            f'margin:0.8em 0;border-top:2px solid {rule};border-bottom:2px solid {rule}">'
+        )
+        out.append(
+            f'<caption style="{left};caption-side:top;padding-bottom:0.3em">'
+            f"{e(self._table_caption())}</caption>"
+        )
+        under = f";border-bottom:1px solid {rule}"
+        heads = "".join(
+            f'<th scope="col" style="{num}{under}">{e(h)}</th>' for h in self._headers()
+        )
+        out.append(
+            f'<thead><tr><th scope="col" style="{left}{under}">Term</th>{heads}</tr></thead><tbody>'
         )
         for term, cells in self._cells():
             tds = "".join(
@@ -367,6 +403,47 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+# --- labels shared with compare -----------------------------------------------------------------
+def ratio_name(res) -> str:
+    """What exp(coefficient) is: odds ratio (logit), risk ratio (binomial, log), rate ratio
+    (Poisson, log) or a mean ratio (other log-link families)."""
+    link, fam = res.family.link.name, res.family.name
+    if link == "logit":
+        return "Odds ratio"
+    if link == "log":
+        return {"binomial": "Risk ratio", "poisson": "Rate ratio"}.get(fam, "Mean ratio")
+    raise GlmlogitError(
+        f"exponentiated coefficients are ratios only for logit and log links, not {link}"
+    )
+
+
+def n_groups(res) -> int | None:
+    if res.cov_type != "cluster":
+        return None
+    return int(len(pd.unique(np.asarray(res.cov_kwds["groups"]))))
+
+
+_CLUSTER_CORRECTIONS = {
+    "stata": "small-sample factor G/(G-1) (n-1)/(n-k), as Stata and statsmodels",
+    "r": "small-sample factor G/(G-1), as R's sandwich::vcovCL",
+    None: "no small-sample factor",
+}
+
+
+def covariance_label(res) -> str:
+    """The covariance behind every SE, test and interval, in words."""
+    ct = str(res.cov_type)
+    if ct == "nonrobust":
+        return ct
+    if ct == "cluster":
+        corr = res.cov_kwds.get("cluster_correction", "stata")
+        return (
+            f"cluster-robust, {n_groups(res)} clusters "
+            f"({_CLUSTER_CORRECTIONS.get(corr, str(corr))})"
+        )
+    return f"{ct} (heteroskedasticity-consistent sandwich, as R's sandwich::vcovHC)"
 
 
 # --- escaping -----------------------------------------------------------------------------------
@@ -406,12 +483,17 @@ def _md_table(headers: list[str], rows: list[list[str]], aligns: list[str]) -> l
     widths = [max([len(h), 3] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def cell(text: str, i: int) -> str:
-        return f"{text:>{widths[i]}}" if aligns[i] == "r" else f"{text:<{widths[i]}}"
+        a = {"r": ">", "c": "^"}.get(aligns[i], "<")
+        return f"{text:{a}{widths[i]}}"
 
-    sep = [
-        ("-" * (w - 1) + ":") if a == "r" else (":" + "-" * (w - 1))
-        for w, a in zip(widths, aligns, strict=True)
-    ]
+    def rule(w: int, a: str) -> str:
+        if a == "r":
+            return "-" * (w - 1) + ":"
+        if a == "c":
+            return ":" + "-" * (w - 2) + ":"
+        return ":" + "-" * (w - 1)
+
+    sep = [rule(w, a) for w, a in zip(widths, aligns, strict=True)]
     lines = [
         "| " + " | ".join(cell(h, i) for i, h in enumerate(headers)) + " |",
         "| " + " | ".join(sep) + " |",

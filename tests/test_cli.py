@@ -194,3 +194,65 @@ def test_load_birthwt_matches_reference():
     pd.testing.assert_frame_equal(df, ref[df.columns], check_dtype=False)
     df.loc[0, "age"] = -1
     assert load_birthwt().loc[0, "age"] == 19  # a fresh copy each call
+
+
+# --- covariance, odds ratios --------------------------------------------------------------------
+def test_cov_type_and_odds_ratios(csv_path, capsys):
+    import glmlogit as gl
+
+    df = pd.read_csv(csv_path)
+    ref = gl.glm("y ~ x1 + C(g)", df, cov_type="HC3")
+    assert (
+        main(["fit", str(csv_path), "y ~ x1 + C(g)", "--cov-type", "HC3", "--format", "json"]) == 0
+    )
+    d = json.loads(capsys.readouterr().out)
+    assert d["model"]["cov_type"] == "HC3"
+    assert [c["std_err"] for c in d["coefficients"]] == pytest.approx(ref.bse.tolist(), rel=1e-12)
+    assert main(["fit", str(csv_path), "y ~ x1 + C(g)", "--odds-ratios"]) == 0
+    out = capsys.readouterr().out
+    assert "Odds ratio  Std. Error" in out and "Covariance:        nonrobust" in out
+    x1 = next(ln for ln in out.splitlines() if ln.startswith("x1 "))
+    assert float(x1.split()[1]) == pytest.approx(np.exp(ref.params["x1"]), rel=1e-4)
+
+
+def test_groups_implies_cluster(csv_path, capsys):
+    import glmlogit as gl
+
+    df = pd.read_csv(csv_path)
+    ref = gl.glm("y ~ x1", df, cov_type="cluster", groups="g")
+    assert main(["fit", str(csv_path), "y ~ x1", "--groups", "g", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["model"]["cov_type"] == "cluster" and d["model"]["n_groups"] == 3
+    assert [c["std_err"] for c in d["coefficients"]] == pytest.approx(ref.bse.tolist(), rel=1e-12)
+    assert main(["fit", str(csv_path), "y ~ x1", "--cov-type", "cluster", "--groups", "g"]) == 0
+    assert "cluster-robust, 3 clusters" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "msg"),
+    [
+        (["--groups", "g", "--cov-type", "HC1"], "--groups is for --cov-type cluster"),
+        (["--cov-type", "cluster"], "groups"),
+        (["--groups", "nosuch"], "nosuch"),
+        (["--link", "probit", "--odds-ratios"], "logit and log links"),
+    ],
+)
+def test_cov_and_ratio_errors_exit_2(csv_path, capsys, argv, msg):
+    assert main(["fit", str(csv_path), "y ~ x1", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("glmlogit: error: ") and msg in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("fmt", ["latex", "html"])
+def test_demo_robust_odds_ratios_latex_html(capsys, fmt):
+    assert main(["demo", "--cov-type", "HC1", "--odds-ratios", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert "Odds ratio" in out and "HC1" in out
+    if fmt == "latex":
+        assert out.startswith("% Data: ") and r"\begin{tabular}" in out
+        assert "Odds ratio & Std. Error" in out
+    else:
+        assert out.startswith("<p>Data: ") and '<table class="glmlogit-coefficients"' in out
+    assert main(["demo", "--groups", "ftv"]) == 0
+    assert "cluster-robust, 6 clusters" in capsys.readouterr().out

@@ -283,3 +283,58 @@ def test_stars_and_numbers():
     assert format_number(-100.7134756) == "-100.71"
     assert format_number(0.0) == "0" and format_number(math.nan) == "NA"
     assert format_number(1.5e-9) == "1.5000e-09" and format_number(99969656.2) == "99969656"
+
+
+# --- options: odds ratios, covariance in words -------------------------------------------------
+def test_odds_ratios_option(res):
+    s = Summary(res, alpha=0.1, odds_ratios=True)
+    f = s.to_frame()
+    assert list(f.columns) == ["ratio", "std_err", "z", "pvalue", "ci_lower", "ci_upper"]
+    ors = res.odds_ratios(0.1)
+    np.testing.assert_allclose(f["ratio"], ors["ratio"], rtol=1e-15)
+    np.testing.assert_allclose(f["ci_lower"], ors["lower"], rtol=1e-15)
+    np.testing.assert_allclose(f["ci_upper"], ors["upper"], rtol=1e-15)
+    np.testing.assert_allclose(f["std_err"], np.exp(res.params) * res.bse, rtol=1e-15)
+    np.testing.assert_array_equal(f["pvalue"], res.pvalues)  # tests of b = 0, unchanged
+    text = str(s)
+    assert "Odds ratios, exp(coefficient) (Wald 90% confidence intervals):" in text
+    smoke = next(ln for ln in text.splitlines() if ln.startswith("smoke "))
+    assert smoke.split()[1] == "2.5177"  # exp(0.92335), MASS/Hosmer-Lemeshow
+    assert "delta method" in text and "Odds ratio  Std. Error" in text
+    assert "Odds ratio & Std. Error" in s.to_latex()
+    assert "| Odds ratio |" in s.to_markdown().replace("  ", " ")
+    assert "<th" in s.to_html() and "Odds ratio" in s.to_html()
+    d = json.loads(json.dumps(s.to_dict(), allow_nan=False))
+    assert d["odds_ratios"] is True and d["estimate"] == "Odds ratio"
+    assert d["coefficients"][5]["ratio"] == pytest.approx(2.517708, rel=1e-6)
+
+
+def test_ratio_names_and_refusal(birthwt):
+    pois = gl.glm("ptl ~ age + smoke", birthwt, family="poisson")
+    assert "Rate ratio" in str(Summary(pois, odds_ratios=True))
+    rr = gl.glm("low ~ smoke", birthwt, family="binomial", link="log")
+    assert "Risk ratios, exp(coefficient)" in str(Summary(rr, odds_ratios=True))
+    gam = gl.glm("bwt ~ smoke", birthwt, family="gamma", link="log")
+    assert "Mean ratio" in str(Summary(gam, odds_ratios=True))
+    prob = gl.glm("low ~ smoke", birthwt, link="probit")
+    with pytest.raises(gl.GlmlogitError, match="logit and log links"):
+        Summary(prob, odds_ratios=True)
+    assert "Odds ratio" not in str(Summary(prob))
+
+
+def test_summary_names_the_covariance(res, birthwt):
+    hc = res.get_robustcov("HC3")
+    text = str(Summary(hc))
+    assert "Covariance:        HC3 (heteroskedasticity-consistent sandwich" in text
+    np.testing.assert_array_equal(Summary(hc).to_frame()["std_err"], hc.bse)
+    cl = res.get_robustcov("cluster", groups="ftv", cluster_correction="r")
+    s = Summary(cl)
+    n_g = birthwt["ftv"].nunique()
+    assert f"cluster-robust, {n_g} clusters (small-sample factor G/(G-1), as R's" in str(s)
+    d = s.to_dict()
+    assert d["model"]["cov_type"] == "cluster" and d["model"]["n_groups"] == n_g
+    assert "clusters" in s.to_latex() and "clusters" in s.to_html()
+    np.testing.assert_array_equal(s.to_frame()["std_err"], cl.bse)
+    st = res.get_robustcov("cluster", groups=birthwt["ftv"].to_numpy())
+    assert "as Stata and statsmodels" in str(Summary(st))
+    assert Summary(res).to_dict()["model"]["n_groups"] is None
