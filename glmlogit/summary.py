@@ -113,7 +113,46 @@ class Summary:
         )
         self._aliased_mask = np.asarray(r.aliased, bool)
         frame.loc[self._aliased_mask, :] = np.nan
+        # Coefficients that diverge under separation: the finite number IRLS stopped at means
+        # nothing; show the direction and suppress the Wald statistics.
+        self.infinite = []
+        sep = getattr(r, "separation", None)
+        if (
+            sep is not None
+            and getattr(sep, "separated", False)
+            and getattr(r, "firth", None) is None
+        ):
+            for term, direction in sep.directions.items():
+                if direction in ("+inf", "-inf") and term in frame.index:
+                    sign = 1.0 if direction == "+inf" else -1.0
+                    val = np.exp(sign * np.inf) if self.odds_ratios else sign * np.inf
+                    frame.loc[term, :] = np.nan
+                    frame.loc[term, first] = val
+                    self.infinite.append(str(term))
         return frame
+
+    def _hauck_donner(self) -> list[str]:
+        """Coefficients whose Wald p-value contradicts the likelihood-ratio test: the Wald test
+        loses power as a coefficient grows (Hauck & Donner 1977).  The LR tests cost one refit per
+        coefficient, so they are run for small problems or when separation was found."""
+        r = self.res
+        d = r.design
+        small = len(d.y) * len(r.params) <= 2_000_000
+        if not (small or self.infinite) or getattr(r, "penalty", None):
+            return []
+        try:
+            lr = r.lr_tests()
+        except Exception:  # a refit failing must not break the report
+            return []
+        out = []
+        wald_p = np.asarray(r.pvalues, float)
+        for j, term in enumerate(r.params.index):
+            pl, pw = float(lr["pvalue"].iloc[j]), wald_p[j]
+            # "disagree badly": the two tests reach opposite conclusions at the 5% level
+            if math.isfinite(pl) and pl < 0.05 and (not math.isfinite(pw) or pw >= 0.05):
+                wtxt = "suppressed" if str(term) in self.infinite else f"{pw:.3g}"
+                out.append(f"{term} (Wald p {wtxt}, likelihood-ratio p {pl:.3g})")
+        return out
 
     def _make_info(self) -> list[tuple[str, str]]:
         r, d = self.res, self.res.design
@@ -175,6 +214,20 @@ class Summary:
         sep = getattr(r, "separation", None)
         if sep is not None and getattr(sep, "status", None) != "none":
             notes.append(f"Separation: {str(sep).strip()}")
+        if self.infinite:
+            notes.append(
+                f"{', '.join(self.infinite)}: the maximum-likelihood estimate is infinite; its "
+                "standard error, Wald test and Wald interval are not shown.  Use the "
+                "likelihood-ratio tests (res.lr_tests(), res.drop1()), profile intervals "
+                "(res.conf_int(method='profile')), or refit with firth=True."
+            )
+        hd = self._hauck_donner()
+        if hd:
+            notes.append(
+                "Wald and likelihood-ratio tests disagree (Hauck-Donner effect) for "
+                + "; ".join(hd)
+                + ": trust the likelihood-ratio test (res.lr_tests())."
+            )
         return notes
 
     # --- cells shared by the renderers ---
@@ -194,6 +247,11 @@ class Summary:
                 rows.append((str(term), ["aliased", "", "", "", "", "", ""]))
                 continue
             z, p = row[self.stat_name], row["pvalue"]
+            if str(term) in self.infinite:
+                inf = row[est_col] > 1 if self.odds_ratios else row[est_col] > 0
+                est = "+Inf" if inf else ("0" if self.odds_ratios else "-Inf")
+                rows.append((str(term), [est, "", "", "", "", "", ""]))
+                continue
             cells = [
                 est_fmt(row[est_col]) if math.isfinite(row[est_col]) else "NA",
                 se_fmt(row["std_err"]) if math.isfinite(row["std_err"]) else "NA",

@@ -74,3 +74,19 @@ def test_overlap_row_removes_separation():
 def test_no_report_for_other_families():
     df = pd.read_csv(REF / "data" / "warpbreaks.csv")
     assert gl.glm("breaks ~ C(wool)", df, family="poisson").separation is None
+
+
+def test_summary_shows_infinite_estimates_and_hauck_donner():
+    with pytest.warns(gl.PerfectSeparationWarning):
+        res = gl.glm("HG ~ NV + PI + EH", _endo())
+    s = res.summary()
+    text = str(s)
+    nv_line = next(line for line in text.splitlines() if line.startswith("NV "))
+    assert "+Inf" in nv_line and "e+" not in nv_line  # no huge finite number, no Wald z/p
+    assert s.infinite == ["NV"]
+    assert "Hauck-Donner" in text and "NV (Wald p suppressed" in text
+    assert "EH (" not in text.split("Hauck-Donner")[1]  # both tests significant: not flagged
+    d = s.to_dict()
+    assert json.dumps(d)  # JSON-safe with an infinite estimate
+    firth = gl.glm("HG ~ NV + PI + EH", _endo(), firth=True)
+    assert "+Inf" not in str(firth.summary())
