@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg, special, stats
 
+from .engine.irls import aliased_columns
 from .errors import ConvergenceWarning, DataError, FitError
 from .profile import ProfileEvalError, profile_bounds
 
@@ -268,23 +269,8 @@ def _maximise(X, y, w, off, start, free, const, tol, max_iter, max_halvings=60):
 
 
 def _in_order_aliased(X: np.ndarray, w: np.ndarray, tol: float = ALIAS_TOL) -> np.ndarray:
-    """Columns whose residual on the earlier kept columns (rows weighted by sqrt(w)) has norm
-    below ``tol`` times the column's own norm -- R's rule, checked in column order."""
-    A = X * np.sqrt(w)[:, None]
-    norms = np.sqrt(np.sum(A * A, axis=0))
-    aliased = norms <= 0
-    while True:
-        keep = np.flatnonzero(~aliased)
-        if len(keep) == 0:
-            return aliased
-        R = linalg.qr(A[:, keep], mode="r", check_finite=False)[0]
-        diag = np.zeros(len(keep))
-        k = min(R.shape)
-        diag[:k] = np.abs(np.diag(R)[:k])
-        bad = np.flatnonzero(diag < tol * norms[keep])
-        if len(bad) == 0:
-            return aliased
-        aliased[keep[bad[0]]] = True
+    """R's in-order rule on sqrt(w)-weighted rows (the engine's ``aliased_columns``)."""
+    return aliased_columns(X, w, tol)
 
 
 def _prepare(X, y, weights, offset):

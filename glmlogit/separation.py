@@ -53,6 +53,7 @@ import numpy as np
 from scipy import linalg
 from scipy.optimize import linprog
 
+from .engine.irls import aliased_columns as _engine_aliased
 from .errors import DataError, GlmlogitError
 
 if TYPE_CHECKING:
@@ -64,7 +65,6 @@ BETA_TOL = math.sqrt(np.finfo(float).eps)  # detect_separation_control()'s beta_
 ALIAS_TOL = 1e-7  # R's qr() tolerance
 _EPS = np.finfo(float).eps
 _FEAS_TOL = 1e-9  # HiGHS primal/dual feasibility tolerance, and our violation test (x ||x_i||_1)
-_SCREEN_TOL = 1e-6  # aliasing screen on X'X: squared residual ratio below which the QR decides
 _DIRECT_ROWS = 1000  # up to this many LP rows, no constraint generation
 _MAX_ROUNDS = 200
 
@@ -248,51 +248,8 @@ def _inputs(X, y, weights, column_names):
 def aliased_columns(X, tol: float = ALIAS_TOL) -> np.ndarray:
     """In-order aliasing as R's ``qr(x, tol = 1e-7)``: column ``j`` is aliased when the norm of its
     residual on the earlier non-aliased columns is below ``tol`` times its own norm (a zero column
-    is aliased).  A Cholesky screen on X'X picks the candidates (squared residual ratio below
-    1e-6, far above that rounding can reach); a Householder QR on the rows decides them.
-    """
-    X = np.asarray(X, dtype=float)
-    n, p = X.shape
-    if p == 0:
-        return np.zeros(0, dtype=bool)
-    G = X.T @ X
-    d = np.sqrt(np.maximum(np.diag(G), 0.0))
-    cand = d <= 0
-    safe = np.where(cand, 1.0, d)
-    A = G / np.outer(safe, safe)
-    L = np.zeros((p, p))
-    keep: list[int] = []
-    for j in range(p):
-        if cand[j]:
-            continue
-        k = len(keep)
-        if k:
-            lj = linalg.solve_triangular(L[:k, :k], A[keep, j], lower=True, check_finite=False)
-            r = A[j, j] - lj @ lj
-        else:
-            lj, r = np.zeros(0), A[j, j]
-        if not np.isfinite(r) or r < _SCREEN_TOL:
-            cand[j] = True
-        else:
-            L[k, :k] = lj
-            L[k, k] = math.sqrt(r)
-            keep.append(j)
-    aliased = d <= 0
-    if not (cand & ~aliased).any():
-        return aliased
-    last = int(np.flatnonzero(cand)[-1])
-    while True:
-        cols = np.flatnonzero(~aliased[: last + 1])
-        if len(cols) == 0:
-            return aliased
-        R = linalg.qr(X[:, cols], mode="r", check_finite=False)[0]
-        diag = np.zeros(len(cols))
-        m = min(R.shape)
-        diag[:m] = np.abs(np.diag(R))[:m]
-        bad = np.flatnonzero(diag < tol * d[cols])
-        if len(bad) == 0:
-            return aliased
-        aliased[cols[bad[0]]] = True  # drop the first offender, re-check the rest
+    is aliased).  The engine's rule (``glmlogit.engine.irls.aliased_columns``), unweighted."""
+    return _engine_aliased(X, None, tol)
 
 
 # --------------------------------------------------------------------------------------------

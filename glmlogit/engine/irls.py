@@ -94,6 +94,27 @@ def confirm_aliased(rows, candidates: np.ndarray, tol: float = ALIAS_TOL) -> np.
         aliased[keep[np.flatnonzero(bad)[0]]] = True  # drop the first offender, re-check the rest
 
 
+def aliased_columns(X, weights=None, tol: float = ALIAS_TOL) -> np.ndarray:
+    """R's in-order aliasing rule (``qr(x, tol = 1e-7)`` with limited pivoting) on a dense
+    design, rows weighted by sqrt(weights): the engine's screen on X'WX picks candidates and a
+    Householder QR on the rows decides them.  One implementation for the fit, Firth and the
+    separation check."""
+    from .rows import DenseRows
+
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] == 0:
+        return np.zeros(X.shape[-1] if X.ndim == 2 else 0, dtype=bool)
+    w = np.ones(X.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    rows = DenseRows(X, np.zeros(X.shape[0]), w)
+    sw = np.sqrt(w)
+    H = np.zeros((X.shape[1], X.shape[1]))
+    for s in range(0, rows.n, rows.chunk):
+        Xs = X[s : s + rows.chunk] * sw[s : s + rows.chunk, None]
+        H += Xs.T @ Xs
+    cand = screen_aliased(H)
+    return confirm_aliased(rows, cand, tol) if cand.any() else cand
+
+
 def _solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
     try:
         cf = linalg.cho_factor(H, lower=False, check_finite=False)
