@@ -16,11 +16,16 @@ from .errors import (
 )
 from .model import GLM, anova, glm, logit, poisson, probit
 from .multinomial import Multinomial, MultinomialResults, multinomial
+from .path import GLMCV, GLMPath, glm_cv, glm_path
 from .results import GLMResults
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GLMCV",
+    "GLMPath",
+    "glm_cv",
+    "glm_path",
     "Comparison",
     "MarginalEffects",
     "compare",

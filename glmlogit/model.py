@@ -18,8 +18,6 @@ from .formula import Design, as_dense, build_design, design_from_arrays
 from .inference import anova_table
 from .results import GLMResults
 
-_METHODS = ("irls",)
-
 
 class GLM:
     """A GLM specification on a design: family + link + rows.  ``fit()`` returns GLMResults."""
@@ -59,7 +57,7 @@ class GLM:
         *,
         method: str = "irls",
         start=None,
-        tol: float = 1e-8,
+        tol: float | None = None,
         coef_tol: float = 1e-10,
         max_iter: int = 100,
         cov_type: str = "nonrobust",
@@ -67,32 +65,77 @@ class GLM:
         cluster_correction: str | None = "stata",
         firth: bool = False,
         on_separation: str = "warn",
+        penalty: str | None = None,
+        alpha: float = 0.0,
+        l1_ratio: float | None = None,
+        penalty_factor=None,
+        standardize: bool = False,
+        **solver_options,
     ) -> GLMResults:
-        """Fit by IRLS.  ``cov_type``: "nonrobust", "HC0".."HC3" (R's sandwich::vcovHC) or
+        """Fit the model.
+
+        ``method``: "irls" (default; R's glm.fit), "newton", "lbfgs", "gd" or "sgd" (see
+        docs/solvers.md; standard errors always come from the Fisher information at the
+        solution).  ``tol``: the method's convergence tolerance (IRLS: R's relative deviance
+        rule, default 1e-8, plus ``coef_tol`` on the step).  ``penalty``: "l2", "l1" or
+        "elasticnet" with ``alpha`` and ``l1_ratio`` (glmnet's objective; no standard errors for
+        l1/elastic net).  ``cov_type``: "nonrobust", "HC0".."HC3" (R's sandwich::vcovHC) or
         "cluster" with ``groups=`` (a column name or array) and ``cluster_correction`` "stata"
-        (G/(G-1) (n-1)/(n-k), statsmodels' and Stata's), "r" (G/(G-1), vcovCL's glm default) or None.
+        (G/(G-1) (n-1)/(n-k), statsmodels' and Stata's), "r" (G/(G-1), vcovCL's glm default) or
+        None.  ``firth=True``: Firth's bias-reduced logistic regression.  ``on_separation``:
+        "warn", "raise", "firth" or "ignore" (binomial models).
         """
-        if method not in _METHODS:
+        from .engine.solvers import METHODS, solve
+
+        if method not in METHODS:
             raise GlmlogitError(
-                f"method {method!r} is not available; choose one of {list(_METHODS)}"
+                f"method {method!r} is not available; choose one of {list(METHODS)}"
             )
         if on_separation not in ("warn", "raise", "firth", "ignore"):
             raise GlmlogitError(
                 f"on_separation must be 'warn', 'raise', 'firth' or 'ignore', got {on_separation!r}"
             )
-        self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
+        self._fit_kw = dict(tol=1e-8 if tol is None else tol, coef_tol=coef_tol, max_iter=max_iter)
         if firth:
             return self._fit_firth(start, max_iter, cov_type, groups, cluster_correction)
-        fit = irls(
-            self.rows,
-            self.family,
-            start=None if start is None else np.asarray(start, float),
-            intercept_index=self.design.intercept_index,
-            **self._fit_kw,
-        )
+        start_arr = None if start is None else np.asarray(start, float)
+        if penalty is not None:
+            return self._fit_penalized(
+                penalty,
+                alpha,
+                l1_ratio,
+                penalty_factor,
+                standardize,
+                start_arr,
+                tol,
+                max_iter,
+                cov_type,
+            )
+        if method == "irls":
+            if solver_options:
+                raise GlmlogitError(f"unknown fit option(s) {sorted(solver_options)} for IRLS")
+            fit = irls(
+                self.rows,
+                self.family,
+                start=start_arr,
+                intercept_index=self.design.intercept_index,
+                **self._fit_kw,
+            )
+        else:
+            fit = solve(
+                self.rows,
+                self.family,
+                method,
+                start=start_arr,
+                tol=tol,
+                max_iter=max_iter,
+                intercept_index=self.design.intercept_index,
+                **solver_options,
+            )
         res = GLMResults(
             self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
         )
+        res.method = method
         if isinstance(self.family, Binomial):
             res.separation = self._check_separation(fit)
             if res.separation.separated and on_separation != "ignore":
@@ -156,6 +199,48 @@ class GLM:
             n_obs=int(np.count_nonzero(d.weights)),
         )
 
+    def _fit_penalized(
+        self, penalty, alpha, l1_ratio, penalty_factor, standardize, start, tol, max_iter, cov_type
+    ) -> GLMResults:
+        """glmnet's objective: deviance / (2 sum(w)) + alpha (l1_ratio |b|_1 +
+        (1 - l1_ratio) / 2 |b|^2), intercept unpenalized."""
+        from .engine.penalized import penalized_fit
+
+        ratios = {"l2": 0.0, "l1": 1.0}
+        if penalty not in ("l2", "l1", "elasticnet"):
+            raise GlmlogitError(f"penalty must be 'l2', 'l1' or 'elasticnet', got {penalty!r}")
+        if penalty == "elasticnet":
+            if l1_ratio is None or not 0.0 <= l1_ratio <= 1.0:
+                raise GlmlogitError("penalty='elasticnet' needs l1_ratio in [0, 1]")
+            ratio = float(l1_ratio)
+        else:
+            if l1_ratio is not None and l1_ratio != ratios[penalty]:
+                raise GlmlogitError(f"penalty={penalty!r} fixes l1_ratio at {ratios[penalty]}")
+            ratio = ratios[penalty]
+        if cov_type != "nonrobust":
+            raise GlmlogitError("robust covariances are not available for penalized fits")
+        fit = penalized_fit(
+            self.rows,
+            self.family,
+            alpha=alpha,
+            l1_ratio=ratio,
+            penalty_factor=penalty_factor,
+            standardize=standardize,
+            start=start,
+            tol=1e-12 if tol is None else tol,
+            max_iter=max_iter,
+            intercept_index=self.design.intercept_index,
+        )
+        res = GLMResults(self, fit)
+        res.penalty = {
+            "penalty": penalty,
+            "alpha": float(alpha),
+            "l1_ratio": ratio,
+            "standardize": bool(standardize),
+        }
+        res.method = "penalized IRLS" + (" + coordinate descent" if ratio > 0 else "")
+        return res
+
     def _fit_firth(self, start, max_iter, cov_type, groups, cluster_correction) -> GLMResults:
         """Firth's bias-reduced (Jeffreys-prior penalized) logistic regression, as brglm2's
         AS_mean / logistf: finite estimates on separated data."""
@@ -194,6 +279,7 @@ class GLM:
             self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
         )
         res.firth = ff
+        res.method = "firth"
         return res
 
     def _fit_columns(self, cols, start=None) -> Fit:

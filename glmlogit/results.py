@@ -39,6 +39,9 @@ class GLMResults:
         self.deviance = fit.deviance
         self.firth: FirthFit | None = None  # set when fitted with firth=True
         self.separation: SeparationReport | None = None  # binomial fits: the separation check
+        self.penalty: dict | None = None  # {"penalty", "alpha", "l1_ratio", ...} for penalized fits
+        self.method = "irls"
+        self.history = list(fit.history)  # objective per iteration
         if cov_type not in COV_TYPES:
             raise GlmlogitError(f"cov_type must be one of {list(COV_TYPES)}, got {cov_type!r}")
         self.cov_type = cov_type

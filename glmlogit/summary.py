@@ -202,6 +202,21 @@ class Summary:
                 f"(exp(b) se); the {self.stat_name} statistics and p-values test b = 0; "
                 "the intervals are the exponentiated Wald limits."
             )
+        pen = getattr(r, "penalty", None)
+        if pen:
+            kind = {"l2": "ridge (L2)", "l1": "lasso (L1)"}.get(pen["penalty"], "elastic net")
+            notes.append(
+                f"Penalized fit: {kind}, alpha = {pen['alpha']:g}, l1_ratio = {pen['l1_ratio']:g} "
+                "(glmnet's objective).  "
+                + (
+                    "Standard errors are the inverse penalized Hessian (the posterior spread under "
+                    "the Gaussian prior the penalty is), not frequentist standard errors; tests "
+                    "and intervals inherit that meaning."
+                    if pen["l1_ratio"] == 0
+                    else "No valid standard errors, tests or intervals exist for lasso or "
+                    "elastic-net estimates; they are not shown."
+                )
+            )
         if self.aliased:
             notes.append(
                 f"{len(self.aliased)} coefficient{'s' if len(self.aliased) != 1 else ''} not "
