@@ -15,6 +15,7 @@ This module never imports pandas or formulaic: encoding a data frame is the call
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -159,6 +160,11 @@ def _part_eta(part, ctx, beta):
     return np.asarray(_select(X, cols) @ beta + off, dtype=float)
 
 
+def _part_fitted(part, ctx, beta):
+    eta = _part_eta(part, ctx, beta)
+    return eta, ctx[1].link.inverse(eta)
+
+
 def _part_ywsum(part, ctx):
     encode, _family, _cols, _p = ctx
     _X, y, w, _off = encode(part)
@@ -255,8 +261,32 @@ class DaskRows:
         self.n_passes += 1
         return out
 
+    def compute_context(self):
+        """Held around a fit: BLAS single-threaded, as Dask already runs one partition per
+        core (the threaded scheduler and in-process workers share this process; distributed's
+        worker processes start with OPENBLAS/OMP/MKL_NUM_THREADS=1 already)."""
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return contextlib.nullcontext()
+        return threadpool_limits(limits=1, user_api="blas")
+
+    def prime_start(self, family: Family, stats: PassStats) -> None:
+        """Hand over the starting pass computed by the caller in a pass of its own (the encoding
+        scan): ``accumulate(family, None)`` then returns it without reading the data again."""
+        self._start = (family, stats)
+
+    _start: tuple[Family, PassStats] | None = None
+
     # -- the one pass -----------------------------------------------------------------------
     def accumulate(self, family: Family, beta: np.ndarray | None) -> PassStats:
+        if (
+            beta is None
+            and self._start is not None
+            and self._start[0] is family
+            and self.cols is None
+        ):
+            return self._start[1]
         H, rhs, dev, valid = self._run(_part_stats, _sum_stats, beta, family=family)
         dev = float(dev)
         return PassStats(
@@ -283,6 +313,21 @@ class DaskRows:
             for part in self.parts
         ]
         return da.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+
+    def fitted(self, family: Family, beta: np.ndarray):
+        """Lazy Dask arrays (eta, mu) at beta: nothing is computed or brought to the client
+        (what irls should call instead of ``link.inverse(linear_predictor(beta))``, which
+        materializes eta for the identity link)."""
+        import dask.array as da
+
+        dask = _dask()
+        ctx = self._ctx(family)
+        pairs = [
+            dask.delayed(_part_fitted, pure=False, nout=2)(part, ctx, beta) for part in self.parts
+        ]
+        eta = [da.from_delayed(e, shape=(np.nan,), dtype=float) for e, _ in pairs]
+        mu = [da.from_delayed(m, shape=(np.nan,), dtype=float) for _, m in pairs]
+        return da.concatenate(eta), da.concatenate(mu)
 
     def column_norms(self, cols: np.ndarray) -> np.ndarray:
         cols = np.asarray(cols, dtype=np.intp)

@@ -1,0 +1,291 @@
+"""A fit on a Dask DataFrame equals the in-memory fit on the same rows.
+
+Tolerance 1e-10 relative: both paths run the same IRLS on the same sufficient statistics; only the
+order in which rows are summed differs (partitions + tree reduction vs chunked BLAS), i.e.
+rounding.  The threaded scheduler is the default; one class runs on a ``distributed``
+``LocalCluster`` (threads; set GLMLOGIT_TEST_PROCESSES=1 to also run worker processes, slow to
+start on a small machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+
+import glmlogit as gl  # noqa: E402
+from glmlogit.dask import DaskGLMResults, glm_dask, is_dask_collection  # noqa: E402
+from glmlogit.engine.dask_rows import DaskRows  # noqa: E402
+from glmlogit.engine.rows import DenseRows  # noqa: E402
+from glmlogit.errors import DataError, FormulaError, GlmlogitError  # noqa: E402
+from glmlogit.families import get_family  # noqa: E402
+
+RTOL = 1e-10
+NPART = 3
+
+
+def _frame(n: int = 1500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "g": rng.choice(["a", "b", "c", "d"], n),
+            "k": rng.integers(1, 4, n),
+            "t": rng.uniform(0.5, 2.0, n),
+            "w": rng.integers(1, 4, n).astype(float),
+            "id": rng.integers(0, 40, n),
+        }
+    )
+    eta = 0.2 + 0.5 * df.x1 - 0.3 * df.x2 + 0.4 * (df.g == "b") - 0.2 * (df.k == 3)
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    df["cnt"] = rng.poisson(np.exp(eta + np.log(df.t)))
+    df["lt"] = np.log(df.t)
+    df["gam"] = rng.gamma(2.0, np.exp(eta) / 2.0)
+    df["yy"] = np.where(df.y == 1, "yes", "no")
+    df.loc[[3, 500, 1200], "x1"] = np.nan  # dropped rows, in different partitions
+    df.loc[[7], "g"] = None
+    return df
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    return _frame()
+
+
+@pytest.fixture(scope="module")
+def ddf(df):
+    return dd.from_pandas(df, npartitions=NPART)
+
+
+CASES = {
+    "binomial": ("y ~ x1 + x2 + g + C(k)", dict(family="binomial")),
+    "poisson_offset": ("cnt ~ x1 + center(x2) + g", dict(family="poisson", offset="lt")),
+    "gamma": ("gam ~ x1 + scale(x2) + g:x1", dict(family="gamma", link="log")),
+    "binomial_weights_factor": ("yy ~ x1 + g", dict(family="binomial", weights="w")),
+    "gaussian": ("gam ~ x1 + x2 + x1:x2", dict(family="gaussian")),
+    "inverse_gaussian": ("gam ~ x1 + g", dict(family="inverse_gaussian", link="log")),
+}
+
+
+def _check_equal(a, b, *, per_row: bool = True) -> None:
+    assert isinstance(b, DaskGLMResults)
+    assert list(b.params.index) == list(a.params.index)
+    for attr in ("params", "bse", "tvalues", "pvalues"):
+        np.testing.assert_allclose(getattr(b, attr), getattr(a, attr), rtol=RTOL, err_msg=attr)
+    np.testing.assert_allclose(b.cov_params(), a.cov_params(), rtol=RTOL)
+    np.testing.assert_allclose(b.conf_int(), a.conf_int(), rtol=RTOL)
+    for attr in (
+        "deviance",
+        "null_deviance",
+        "llf",
+        "llnull",
+        "aic",
+        "bic",
+        "scale",
+        "pearson_chi2",
+    ):
+        assert getattr(b, attr) == pytest.approx(getattr(a, attr), rel=RTOL), attr
+    for attr in ("nobs", "df_resid", "df_model", "df_null", "n_dropped", "n_iter", "converged"):
+        assert getattr(b, attr) == getattr(a, attr), attr
+    if not per_row:
+        return
+    for attr in (
+        "fittedvalues",
+        "linear_predictor",
+        "resid_response",
+        "resid_pearson",
+        "resid_deviance",
+        "resid_working",
+    ):
+        lazy = getattr(b, attr)
+        assert is_dask_collection(lazy), attr
+        got = lazy.compute()
+        want = getattr(a, attr)
+        assert got.index.equals(want.index), attr
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=attr)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_threaded_equals_in_memory(df, ddf, case):
+    formula, kw = CASES[case]
+    a = gl.glm(formula, df, **kw)
+    b = glm_dask(formula, ddf, **kw)
+    _check_equal(a, b)
+    R = np.eye(len(a.params))[1:3]
+    ta, tb = a.wald_test(R), b.wald_test(R)
+    assert tb.statistic == pytest.approx(ta.statistic, rel=RTOL)
+    assert tb.pvalue == pytest.approx(ta.pvalue, rel=1e-8)
+    np.testing.assert_allclose(b.wald_test_terms(), a.wald_test_terms(), rtol=1e-8)
+    if case in ("binomial", "poisson_offset"):  # the summary refits (LR tests): two cases
+        assert str(b.summary()) == str(a.summary())
+
+
+def test_predict_lazy(df, ddf):
+    formula, kw = CASES["poisson_offset"]
+    a = gl.glm(formula, df, **kw)
+    b = glm_dask(formula, ddf, **kw)
+    new = df.dropna().iloc[:400]
+    pred = b.predict(dd.from_pandas(new, npartitions=2))
+    assert is_dask_collection(pred)
+    np.testing.assert_allclose(pred.compute(), a.predict(new), rtol=RTOL)
+    lin = b.predict(dd.from_pandas(new, npartitions=2), which="linear").compute()
+    np.testing.assert_allclose(lin, a.predict(new, which="linear"), rtol=RTOL)
+    np.testing.assert_allclose(b.predict(new), a.predict(new), rtol=RTOL)  # pandas in, out
+    np.testing.assert_allclose(
+        b.get_prediction(new.iloc[:5]).summary_frame(),
+        a.get_prediction(new.iloc[:5]).summary_frame(),
+        rtol=1e-9,
+    )
+    bad = new.iloc[:3].assign(g=["a", "zz", "b"])
+    with pytest.raises(DataError, match="zz"):
+        b.predict(dd.from_pandas(bad, npartitions=1)).compute()
+
+
+@pytest.mark.parametrize("cov", ["HC0", "HC1", "HC3", "cluster"])
+def test_robust_covariances(df, ddf, cov):
+    formula, kw = CASES["binomial"]
+    extra = {"groups": "id"} if cov == "cluster" else {}
+    a = gl.glm(formula, df, cov_type=cov, **extra, **kw)
+    b = glm_dask(formula, ddf, cov_type=cov, **extra, **kw)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=1e-9)
+    np.testing.assert_allclose(b.cov_params(), a.cov_params(), rtol=1e-9, atol=1e-15)
+
+
+def test_lr_tests_refit_on_dask(df, ddf):
+    formula, kw = CASES["binomial"]
+    a = gl.glm(formula, df, **kw)
+    b = glm_dask(formula, ddf, **kw)
+    w = "x1 = 0, g[T.b] = 0"
+    assert b.wald_test(w).statistic == pytest.approx(a.wald_test(w).statistic, rel=RTOL)
+    np.testing.assert_allclose(b.lr_tests(), a.lr_tests(), rtol=1e-8)
+    assert b.compare_lr(glm_dask("y ~ x1 + x2", ddf)).statistic == pytest.approx(
+        a.compare_lr(gl.glm("y ~ x1 + x2", df)).statistic, rel=1e-9
+    )
+
+
+def test_progress_and_logging(ddf, caplog):
+    lines: list[str] = []
+    with caplog.at_level(logging.INFO, logger="glmlogit.dask"):
+        b = glm_dask("y ~ x1 + g", ddf, progress=lines.append)
+    assert len(lines) == b.n_iter + 1  # the starting pass, then one pass per iteration
+    assert "deviance" in lines[-1] and "elapsed" in lines[-1]
+    assert float(lines[-1].split("deviance ")[1].split(";")[0]) == pytest.approx(b.deviance)
+    assert sum("glmlogit fit" in r.getMessage() for r in caplog.records) == len(lines)
+
+
+def test_numeric_formula_starts_in_the_scan(df, ddf):
+    """No categorical levels or transform state to learn: the encoding scan also computes the
+    starting IRLS pass, so the fit reads the data 1 + n_iter times."""
+    a = gl.glm("y ~ x1 + x2 + x1:x2", df)
+    b = glm_dask("y ~ x1 + x2 + x1:x2", ddf)
+    assert b.model.rows.n_passes == b.n_iter
+    _check_equal(a, b, per_row=False)
+
+
+def test_errors(df, ddf):
+    with pytest.raises(DataError, match="missing values"):
+        glm_dask("y ~ x1", ddf, na_action="raise")
+    with pytest.raises(FormulaError, match="stateful"):
+        glm_dask("y ~ poly(x2, 2)", ddf)
+    with pytest.raises(DataError, match="column name"):
+        glm_dask("y ~ x2", ddf, weights=np.ones(len(df)))
+    with pytest.raises(FormulaError, match="not in the data"):
+        glm_dask("y ~ nope", ddf)
+    with pytest.raises(DataError, match="must be non-negative"):
+        glm_dask("cnt ~ x2", ddf.assign(cnt=ddf.cnt - 100), family="poisson")
+    b = glm_dask("y ~ x2", ddf)
+    with pytest.raises(GlmlogitError, match="not available"):
+        b.influence()
+    with pytest.raises(GlmlogitError, match="profile"):
+        b.conf_int(method="profile")
+
+
+def test_gl_glm_routes_dask(df, ddf):
+    try:
+        b = gl.glm("y ~ x1 + g", ddf)
+    except DataError:
+        pytest.skip("gl.glm does not route Dask DataFrames to glmlogit.dask yet")
+    _check_equal(gl.glm("y ~ x1 + g", df), b, per_row=False)
+
+
+def test_dask_arrays_rows_equal_dense():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(3)
+    n, p = 2000, 4
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))])
+    y = rng.poisson(np.exp(0.1 + X[:, 1] * 0.3)).astype(float)
+    w = rng.uniform(0.5, 2, n)
+    off = rng.normal(scale=0.1, size=n)
+    fam = get_family("poisson")
+    rows = DaskRows.from_arrays(
+        da.from_array(X, chunks=(600, p)), da.from_array(y, chunks=600), w, off
+    )
+    dense = DenseRows(X, y, w, off)
+    beta = np.array([0.1, 0.3, 0.0, -0.1])
+    for b in (None, beta):
+        s1, s2 = rows.accumulate(fam, b), dense.accumulate(fam, b)
+        np.testing.assert_allclose(s1.xtwx, s2.xtwx, rtol=1e-12)
+        np.testing.assert_allclose(s1.rhs, s2.rhs, rtol=1e-12)
+        assert s1.deviance == pytest.approx(s2.deviance, rel=1e-12)
+    np.testing.assert_allclose(rows.column_norms(np.arange(p)), dense.column_norms(np.arange(p)))
+    np.testing.assert_allclose(
+        np.abs(rows.weighted_r(np.arange(p))), np.abs(dense.weighted_r(np.arange(p))), rtol=1e-10
+    )
+    np.testing.assert_allclose(rows.linear_predictor(beta).compute(), X @ beta + off, rtol=1e-13)
+    dev, g, ok = rows.gradient(fam, beta)
+    dev2, g2, ok2 = dense.gradient(fam, beta)
+    assert ok and ok2 and dev == pytest.approx(dev2, rel=1e-12)
+    np.testing.assert_allclose(g, g2, rtol=1e-10)
+
+
+def test_aliased_column_confirmed_on_partitions(df, ddf):
+    d2 = df.assign(x3=2.0 * df.x1 - df.x2)
+    a = gl.glm("y ~ x1 + x2 + x3", d2)
+    b = glm_dask("y ~ x1 + x2 + x3", dd.from_pandas(d2, npartitions=NPART))
+    assert list(b.aliased) == list(a.aliased) == [False, False, False, True]
+    np.testing.assert_allclose(b.params.iloc[:3], a.params.iloc[:3], rtol=RTOL)
+
+
+_FILTER_DISTRIBUTED = [
+    # distributed's own start-up/shutdown chatter on a busy machine (not about glmlogit)
+    "ignore:Port .* is already in use:UserWarning",
+    "ignore:unclosed:ResourceWarning",
+    "ignore::DeprecationWarning:distributed",
+]
+
+
+@pytest.mark.filterwarnings(*_FILTER_DISTRIBUTED)
+@pytest.mark.parametrize(
+    "processes",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                os.environ.get("GLMLOGIT_TEST_PROCESSES") != "1",
+                reason="worker processes take ~15 s to start here; GLMLOGIT_TEST_PROCESSES=1",
+            ),
+        ),
+    ],
+)
+def test_local_cluster_equals_in_memory(df, ddf, processes):
+    distributed = pytest.importorskip("distributed")
+    formula, kw = CASES["binomial"]
+    a = gl.glm(formula, df, **kw)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        b = glm_dask(formula, ddf, **kw)
+        _check_equal(a, b)
+        new = df.dropna()
+        pred = b.predict(dd.from_pandas(new, npartitions=2)).compute()
+    np.testing.assert_allclose(pred, a.predict(new), rtol=RTOL)
