@@ -193,6 +193,11 @@ def build_design(
     if not hasattr(f, "lhs") or not str(f.lhs).strip():
         raise FormulaError(f"formula {formula!r} has no response: write it as 'y ~ x1 + x2'")
     lhs, rhs = str(f.lhs), f.rhs
+    if re.search(r"(^|[^\w.])offset\s*\(", formula):
+        raise FormulaError(
+            "offset() inside the formula is not supported: pass offset='column' or an array "
+            "to gl.glm (R's offset= argument)"
+        )
     used = sorted(set(f.required_variables))
     missing = [v for v in used if v not in df.columns]
     if missing:

@@ -124,6 +124,7 @@ def drop1_table(res, test: str | None = None) -> pd.DataFrame:
     family where R uses n log(dev / n); the F test uses the residual mean deviance of the full
     model; AIC is shifted so that the ``<none>`` row equals the model's AIC."""
     test = test or ("LRT" if res.family.fixed_scale else "F")
+    test = "LRT" if test == "Chisq" else test  # R's synonym
     if test not in ("LRT", "F"):
         raise GlmlogitError(f"test must be 'LRT' or 'F', got {test!r}")
     d = res.design

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,7 @@ class GLM:
         *,
         design: Design | None = None,
         column_names=None,
+        device=None,
     ):
         self.family: Family = get_family(family, link)
         binomial = isinstance(self.family, Binomial)
@@ -44,10 +47,16 @@ class GLM:
         self.family.check_response(design.y, design.weights, design.response_name)
         if binomial:
             _check_two_classes(design)
-        if sp.issparse(design.X):
-            self.rows: DenseRows | SparseRows = SparseRows(
-                design.X, design.y, design.weights, design.offset
-            )
+        self.rows: Any
+        if device is not None:
+            # The per-iteration pass on an array namespace (CuPy for "cuda"); the p x p algebra
+            # and the results stay on the host.
+            from .engine.xp_rows import XpRows
+
+            xp = importlib.import_module("cupy") if device in ("cuda", "gpu") else device
+            self.rows = XpRows(as_dense(design.X), design.y, design.weights, design.offset, xp=xp)
+        elif sp.issparse(design.X):
+            self.rows = SparseRows(design.X, design.y, design.weights, design.offset)
         else:
             self.rows = DenseRows(design.X, design.y, design.weights, design.offset)
         self._fit_kw: dict = {}
@@ -59,7 +68,7 @@ class GLM:
         start=None,
         tol: float | None = None,
         coef_tol: float = 1e-10,
-        max_iter: int = 100,
+        max_iter: int | None = None,
         cov_type: str = "nonrobust",
         groups=None,
         cluster_correction: str | None = "stata",
@@ -76,7 +85,7 @@ class GLM:
 
         ``method``: "irls" (default; R's glm.fit), "newton", "lbfgs", "gd" or "sgd" (see
         docs/solvers.md; standard errors always come from the Fisher information at the
-        solution).  ``tol``: the method's convergence tolerance (IRLS: R's relative deviance
+        solution).  ``max_iter``: None takes each method's own default (IRLS 100).  ``tol``: the method's convergence tolerance (IRLS: R's relative deviance
         rule, default 1e-8, plus ``coef_tol`` on the step).  ``penalty``: "l2", "l1" or
         "elasticnet" with ``alpha`` and ``l1_ratio`` (glmnet's objective; no standard errors for
         l1/elastic net).  ``cov_type``: "nonrobust", "HC0".."HC3" (R's sandwich::vcovHC) or
@@ -95,9 +104,13 @@ class GLM:
             raise GlmlogitError(
                 f"on_separation must be 'warn', 'raise', 'firth' or 'ignore', got {on_separation!r}"
             )
-        self._fit_kw = dict(tol=1e-8 if tol is None else tol, coef_tol=coef_tol, max_iter=max_iter)
+        self._fit_kw = dict(
+            tol=1e-8 if tol is None else tol,
+            coef_tol=coef_tol,
+            max_iter=100 if max_iter is None else max_iter,
+        )
         if firth:
-            return self._fit_firth(start, max_iter, cov_type, groups, cluster_correction)
+            return self._fit_firth(start, max_iter or 100, cov_type, groups, cluster_correction)
         start_arr = None if start is None else np.asarray(start, float)
         if penalty is not None:
             return self._fit_penalized(
@@ -108,7 +121,7 @@ class GLM:
                 standardize,
                 start_arr,
                 tol,
-                max_iter,
+                max_iter or 100,
                 cov_type,
             )
         if method == "irls":
@@ -153,7 +166,9 @@ class GLM:
                         PerfectSeparationWarning,
                         stacklevel=3,
                     )
-                    out = self._fit_firth(start, max_iter, cov_type, groups, cluster_correction)
+                    out = self._fit_firth(
+                        start, max_iter or 100, cov_type, groups, cluster_correction
+                    )
                     out.separation = res.separation
                     return out
                 warnings.warn(str(res.separation), PerfectSeparationWarning, stacklevel=3)
@@ -338,9 +353,60 @@ def glm(
     offset=None,
     na_action: str = "drop",
     sparse: bool | str = "auto",
+    device=None,
+    progress=False,
     **fit_kw,
 ) -> GLMResults:
-    """Fit a GLM from an R-style formula; binomial/logit by default.  See API.md for options."""
+    """Fit a generalized linear model from an R-style formula (binomial/logit by default).
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + C(g) + np.log(x2) + x1:x2"`` (formulaic syntax; ``- 1`` or ``0 +`` drops the
+        intercept; ``C(g, contr.treatment(base="b"))`` picks a reference level).
+    data : pandas DataFrame or dict of arrays
+        Never modified.
+    family, link : str or Family
+        "binomial", "poisson", "gaussian", "gamma", "inverse_gaussian" (or a
+        ``glmlogit.families`` object) and one of R's links for it (R's default if omitted).
+    weights, offset : column name or array, optional
+        Prior weights (R's ``weights=``; for binomial proportions, the numbers of trials) and an
+        offset on the linear-predictor scale.
+    na_action : "drop" or "raise"
+        Rows with a missing value in any used variable are dropped (and counted in
+        ``res.n_dropped``) or raise an error naming the columns.
+    sparse : bool or "auto"
+        Build a scipy.sparse design ("auto": when categoricals bring 200 or more levels).
+    device : None, "cuda" or an array namespace
+        Run the per-iteration pass over the rows on a GPU (CuPy) or another array namespace.
+    progress : bool or callable
+        Dask data only: report each pass's deviance and time.
+    **fit_kw
+        Passed to :meth:`GLM.fit`: ``method``, ``tol``, ``max_iter``, ``start``, ``cov_type``,
+        ``groups``, ``cluster_correction``, ``firth``, ``on_separation``, ``penalty``, ``alpha``,
+        ``l1_ratio``, ``penalty_factor``, ``standardize``.
+
+    Returns
+    -------
+    GLMResults
+    """
+    from .dask import is_dask_collection  # cheap: does not import dask
+
+    if is_dask_collection(data):
+        from .dask import glm_dask
+
+        return glm_dask(
+            formula,
+            data,
+            family,
+            link,
+            weights=weights,
+            offset=offset,
+            na_action=na_action,
+            sparse=sparse,
+            progress=progress,
+            **fit_kw,
+        )
     fam = get_family(family, link)
     design = build_design(
         formula,
@@ -351,7 +417,7 @@ def glm(
         binomial=isinstance(fam, Binomial),
         sparse=sparse,
     )
-    return GLM(family=fam, design=design).fit(**fit_kw)
+    return GLM(family=fam, design=design, device=device).fit(**fit_kw)
 
 
 def logit(formula: str, data, **kw) -> GLMResults:

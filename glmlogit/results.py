@@ -421,6 +421,10 @@ class GLMResults:
         if offset is not None:
             off = np.broadcast_to(np.asarray(offset, dtype=float), (X.shape[0],))
         elif d.offset_name is not None:
+            if d.offset_name not in getattr(newdata, "columns", newdata):
+                raise DataError(
+                    f"new data lacks the offset column {d.offset_name!r}; add it or pass offset="
+                )
             off = np.asarray(newdata[d.offset_name], dtype=float)
         elif d.has_offset:
             raise DataError(

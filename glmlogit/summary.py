@@ -136,9 +136,10 @@ class Summary:
         loses power as a coefficient grows (Hauck & Donner 1977).  The LR tests cost one refit per
         coefficient, so they are run for small problems or when separation was found."""
         r = self.res
-        d = r.design
-        small = len(d.y) * len(r.params) <= 2_000_000
-        if not (small or self.infinite) or getattr(r, "penalty", None):
+        if getattr(r, "out_of_core", False) or getattr(r, "penalty", None):
+            return []  # p refits over data on disk: too costly for a report
+        small = r.nobs * len(r.params) <= 2_000_000
+        if not (small or self.infinite):
             return []
         try:
             lr = r.lr_tests()

@@ -54,6 +54,13 @@ def screen_aliased(H: np.ndarray, tol: float = _SCREEN_TOL) -> np.ndarray:
     aliased = d <= 0
     safe = np.where(aliased, 1.0, d)
     A = H / np.outer(safe, safe)
+    if not aliased.any():  # the common case: one LAPACK Cholesky decides it
+        try:
+            Lf = linalg.cholesky(A, lower=True, check_finite=False)
+            if np.all(np.diag(Lf) ** 2 >= tol):
+                return aliased
+        except linalg.LinAlgError:
+            pass
     L = np.zeros((p, p))
     keep: list[int] = []
     for j in range(p):
@@ -229,11 +236,11 @@ def _irls(
             cf = None
             break
         crit = abs(new.deviance - dev_old) / (abs(new.deviance) + 0.1)
-        se = np.sqrt(np.abs(np.diag(linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False))))
-        xstep = float(np.max(np.abs(step) / (np.abs(cand[keep]) + se + 1e-300)))
         dev_old = new.deviance
         stats = new
         if not first and crit < tol:
+            # the step rule needs the SEs: only now (p^3 work, once or twice per fit)
+            xstep = _relative_step(cf, step, cand[keep])
             if xstep < coef_tol:
                 converged = True
                 break
@@ -245,6 +252,11 @@ def _irls(
                 break
         astep_prev = float(np.max(np.abs(step)))
     if not converged and not diverging:
+        xstep = (
+            _relative_step(cf, step, beta_ok[keep])
+            if cf is not None and beta_ok is not None
+            else np.nan
+        )
         message = (
             f"IRLS did not converge in {max_iter} iterations: last relative deviance change "
             f"{crit:.3g} (tol {tol:g}), last relative step {xstep:.3g} (coef_tol {coef_tol:g}). "
@@ -260,8 +272,11 @@ def _irls(
     else:
         cov[np.ix_(keep, keep)] = linalg.pinvh(stats.xtwx[np.ix_(keep, keep)])
     b0 = np.where(aliased, 0.0, coef)
-    eta = rows.linear_predictor(b0)
-    mu = family.link.inverse(eta)
+    if hasattr(rows, "fitted"):  # out-of-core / device rows keep eta and mu where they live
+        eta, mu = rows.fitted(family, b0)
+    else:
+        eta = rows.linear_predictor(b0)
+        mu = family.link.inverse(eta)
     return Fit(
         coef=coef,
         aliased=aliased,
@@ -279,6 +294,15 @@ def _irls(
     )
 
 
+def _relative_step(cf, step: np.ndarray, beta: np.ndarray) -> float:
+    """max_j |step_j| / (|beta_j| + se_j), se_j from the Cholesky factor of X'WX (unscaled):
+    diag((R'R)^-1) = row sums of squares of R^-1."""
+    R = np.triu(cf[0])
+    Rinv = linalg.solve_triangular(R, np.eye(R.shape[0]), lower=False, check_finite=False)
+    se = np.sqrt(np.sum(Rinv * Rinv, axis=1))
+    return float(np.max(np.abs(step) / (np.abs(beta) + se + 1e-300)))
+
+
 def _full(v: np.ndarray, keep: np.ndarray, p: int) -> np.ndarray:
     out = np.full(p, np.nan)
     out[keep] = v
@@ -293,7 +317,10 @@ def _feasible_anchor(
     every family's range; without an intercept, zero."""
     b = np.zeros(rows.p)
     if intercept_index is not None and intercept_index in keep:
-        w = rows.weights
-        ybar = float(np.sum(w * rows.y) / np.sum(w))
+        if hasattr(rows, "weighted_mean_response"):
+            ybar = float(rows.weighted_mean_response())
+        else:
+            w = rows.weights
+            ybar = float(np.sum(w * rows.y) / np.sum(w))
         b[intercept_index] = float(family.link.link(np.array([ybar]))[0])
     return b
