@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import linalg, sparse
@@ -37,6 +38,11 @@ from ..errors import ConvergenceWarning, FitError
 from ..families import Family
 from .irls import Fit, irls
 from .rows import DenseRows
+
+
+def _is_sparse(X: Any) -> bool:
+    """scipy.sparse.issparse without its type narrowing (which hides the matrix methods)."""
+    return bool(sparse.issparse(X))
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,10 +69,11 @@ class Penalty:
 def _column_stats(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per column: weighted 1/n standard deviation (centred), weighted root mean square
     (uncentred), and whether it is constant over the rows with positive weight."""
-    X, w = rows.X, rows.weights
+    X: Any = rows.X
+    w = rows.weights
     sw = float(np.sum(w))
     pos = w > 0
-    if sparse.issparse(X):
+    if _is_sparse(X):
         Xp = X[np.flatnonzero(pos)] if not pos.all() else X
         m = np.asarray(X.T @ w).ravel() / sw
         m2 = np.asarray(X.multiply(X).T @ w).ravel() / sw
@@ -145,19 +152,31 @@ def make_penalty(
 # --------------------------------------------------------------------------------------------
 # the inner problem: min_b 1/2 b'Hb - c'b + sum lam1 |b| + lam2 b^2 / 2
 # --------------------------------------------------------------------------------------------
+_CHO_CACHE: dict = {}
+
+
+def _factor(H, lam2, F):
+    """Cholesky of H[F, F] + diag(lam2[F]), cached for the last (H, lam2, F): along a path the
+    support and the lagged Hessian often stay the same for several outer iterations."""
+    key = (id(H), H.shape, lam2.tobytes(), F.tobytes())
+    hit = _CHO_CACHE.get("entry")  # one read: (key, H, factor)
+    if hit is not None and hit[0] == key and hit[1] is H:
+        return hit[2]
+    A = H[np.ix_(F, F)]
+    A[np.diag_indices_from(A)] += lam2[F]
+    cf = linalg.cho_factor(A, check_finite=False)
+    _CHO_CACHE["entry"] = (key, H, cf)
+    return cf
+
+
 def _exact(H, c, lam1, lam2, support, signs):
     """Minimizer with the given support and signs, or None if that guess is wrong."""
     F = np.flatnonzero(support)
     beta = np.zeros(len(c))
     if len(F):
-        A = H[np.ix_(F, F)]
-        A[np.diag_indices_from(A)] += lam2[F]
         try:
-            x = linalg.cho_solve(
-                linalg.cho_factor(A, check_finite=False),
-                c[F] - lam1[F] * signs[F],
-                check_finite=False,
-            )
+            cf = _factor(H, lam2, F)
+            x = linalg.cho_solve(cf, c[F] - lam1[F] * signs[F], check_finite=False)
         except (linalg.LinAlgError, ValueError):
             return None
         pen = lam1[F] > 0
@@ -188,13 +207,13 @@ def _quad_solve(H, c, lam1, lam2, beta0, tol, max_sweeps=10000):
     denl = denom.tolist()
     diagl = diag.tolist()
     m = len(c)
-    everything = range(m)
+    everything: list[int] = list(range(m))
     last_support = None
     sweeps = 0
     while sweeps < max_sweeps:
         # one sweep over every coordinate, then sweeps over the non-zero ones until they settle
         full = True
-        idx = everything
+        idx: list[int] = everything
         while sweeps < max_sweeps:
             sweeps += 1
             dmax = 0.0
@@ -258,13 +277,14 @@ class _WorkingSet:
         k = len(self.cols)
         if self.dense:
             need = k + len(new)
-            if self.buf is None or need > self.buf.shape[1]:
-                cap = max(need, 2 * (0 if self.buf is None else self.buf.shape[1]), 8)
+            old = self.buf
+            if old is None or need > old.shape[1]:
+                cap = max(need, 2 * (0 if old is None else old.shape[1]), 8)
                 buf = np.empty((self.rows.n, min(cap, self.rows.p)), order="F")
-                if k:
-                    buf[:, :k] = self.buf[:, :k]
-                self.buf = buf
-            self.buf[:, k:need] = self.rows.X[:, new]
+                if k and old is not None:
+                    buf[:, :k] = old[:, :k]
+                self.buf = old = buf
+            old[:, k:need] = self.rows.X[:, new]
         for j in new:
             self.pos[j] = len(self.cols)
             self.cols.append(j)
@@ -315,6 +335,7 @@ class _Solver:
         self.ws = _WorkingSet(rows)
         self.H: np.ndarray | None = None
         self.n_grams = 0
+        self.newton_finish = False
         self.ws.add(np.flatnonzero(pen.free))
 
     # -- passes ---------------------------------------------------------------------------------
@@ -360,7 +381,7 @@ class _Solver:
             _, w, _, _ = self.family.irls_terms(self.rows.y, eta, self.rows.weights)
         X = sub.X
         Xn = X[:, k0:]
-        if sparse.issparse(X):
+        if _is_sparse(X):
             B = np.asarray((Xn.T @ sparse.diags(w) @ X).todense())
         else:
             B = (X.T @ (Xn * w[:, None])).T
@@ -441,8 +462,16 @@ class _Solver:
                 fresh = True
                 continue
             # A fresh (Newton) step leaves an error of order step^2; a lagged one, of order
-            # step * rate / (1 - rate) with rate <= 0.1 here: ask it for a 100x smaller step.
-            small = crit < (self.tol if fresh else 1e-4 * self.tol)
+            # step * rate / (1 - rate), the rate (<= 0.1 here) estimated from the last two steps.
+            if fresh:
+                small = crit < self.tol
+            else:
+                r = min(crit / prev_crit, 1e-2) if np.isfinite(prev_crit) else 1e-2
+                small = crit * r / (1.0 - np.sqrt(r)) ** 2 < 1e-2 * self.tol and crit < self.tol
+                if small and self.newton_finish:
+                    g, dev = self.refresh(bW)  # a single fit ends on a Newton step
+                    fresh = True
+                    continue
             pred = -float(g @ d) + pen.value(beta, alpha, W) - pen.value(bW, alpha, W)
             t = 1.0
             accepted = False
@@ -525,7 +554,7 @@ def penalized_fit(
     penalty_factor=None,
     standardize: bool = False,
     start: np.ndarray | None = None,
-    tol: float = 1e-10,
+    tol: float = 1e-12,
     max_iter: int = 100,
     intercept_index: int | None = None,
 ) -> Fit:
@@ -550,10 +579,12 @@ def penalized_fit(
         intercept_index=intercept_index,
     )
     solver = _Solver(rows, family, pen, tol, max_iter)
+    solver.newton_finish = True
     if l1_ratio == 0:
         solver.ws.add(np.flatnonzero(~pen.excluded))
     b, g, dev = solver.null(start)
     res = solver.fit_alpha(b, g, dev, alpha)
+    _CHO_CACHE.clear()
     if not res.converged:
         warnings.warn(f"penalized fit: {res.message}", ConvergenceWarning, stacklevel=2)
     return _to_fit(rows, family, pen, alpha, res)
@@ -595,11 +626,23 @@ class PathFit:
     alphas: np.ndarray
     coefs: np.ndarray  # n_alphas x p
     deviance: np.ndarray
-    null_deviance: float  # deviance of the unpenalized columns' fit (alpha >= alpha_max)
+    null_deviance: float  # intercept-only deviance (glmnet's nulldev)
     alpha_max: float
     n_iter: np.ndarray
     converged: np.ndarray
     l1_ratio: float
+
+
+def _null_deviance(rows, family, intercept_index, pen: Penalty, dev_free: float) -> float:
+    """glmnet's null deviance: the intercept-only fit (with the offset), or eta = offset
+    without an intercept -- not the fit of every unpenalized column."""
+    free = np.flatnonzero(pen.free)
+    if intercept_index is not None and list(free) == [intercept_index]:
+        return dev_free
+    if intercept_index is None:
+        dev, _, ok = rows.gradient(family, np.zeros(rows.p))
+        return float(dev) if ok else np.nan
+    return float(irls(rows.take_columns([intercept_index]), family, intercept_index=0).deviance)
 
 
 def alpha_grid(amax: float, n_alphas: int, alpha_min_ratio: float) -> np.ndarray:
@@ -644,7 +687,7 @@ def penalized_path(
     if l1_ratio == 0:
         solver.ws.add(np.flatnonzero(~pen.excluded))
     b, g, dev = solver.null()
-    dev0 = dev
+    dev0 = _null_deviance(rows, family, intercept_index, pen, dev)
     amax = alpha_max(pen, g)
     if alphas is None:
         npen = int((~pen.free & ~pen.excluded).sum())
@@ -676,6 +719,7 @@ def penalized_path(
         prev = a
         if callback is not None:
             callback(k + 1, K)
+    _CHO_CACHE.clear()
     if failed:
         warnings.warn(
             f"penalized path: {len(failed)} of {K} alphas did not converge ({failed[0]})",

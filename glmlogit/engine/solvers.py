@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize, sparse, special
@@ -41,6 +42,11 @@ DEFAULTS = {
     "sgd": {"tol": 1e-13, "max_iter": 200},
 }
 _EPS = float(np.finfo(float).eps)
+
+
+def _is_sparse(X: Any) -> bool:
+    """scipy.sparse.issparse without its type narrowing (which hides the matrix methods)."""
+    return bool(sparse.issparse(X))
 
 
 def solve(
@@ -73,11 +79,11 @@ def solve(
             intercept_index=intercept_index,
             **opts,
         )
-    tol = DEFAULTS[method]["tol"] if tol is None else float(tol)
-    max_iter = DEFAULTS[method]["max_iter"] if max_iter is None else int(max_iter)
+    tol_ = float(DEFAULTS[method]["tol"] if tol is None else tol)
+    max_iter_ = int(DEFAULTS[method]["max_iter"] if max_iter is None else max_iter)
     setup = _setup(rows, family, start, intercept_index)
-    runner = {"newton": _newton, "lbfgs": _lbfgs, "gd": _gd, "sgd": _sgd}[method]
-    out = runner(rows, family, setup, tol, max_iter, **opts)
+    runner: Any = {"newton": _newton, "lbfgs": _lbfgs, "gd": _gd, "sgd": _sgd}[method]
+    out = runner(rows, family, setup, tol_, max_iter_, **opts)
     if out.message and not out.converged:
         warnings.warn(out.message, ConvergenceWarning, stacklevel=2)
     return _finish(rows, family, setup, out)
@@ -103,6 +109,7 @@ class _Run:
     converged: bool
     message: str = ""
     diverging: bool = False
+    stats: Any = None  # a rows.accumulate pass at beta, when the method made one
 
 
 def _setup(rows, family, start, intercept_index) -> _Setup:
@@ -164,7 +171,7 @@ def _finish(rows, family, setup: _Setup, run: _Run) -> Fit:
     p = rows.p
     keep = setup.keep
     b0 = np.where(setup.aliased, 0.0, run.beta)
-    stats = rows.accumulate(family, b0)
+    stats = run.stats if run.stats is not None else rows.accumulate(family, b0)
     if not stats.valid:
         raise FitError("the solver ended at coefficients with invalid fitted values")
     Hk = stats.xtwx[np.ix_(keep, keep)]
@@ -259,16 +266,16 @@ def observed_weights(family: Family, y, eta, wt) -> tuple[np.ndarray, np.ndarray
 def _observed_pass(rows, family, beta, keep):
     """(deviance, score, observed information, Fisher information, valid) on the kept columns,
     one pass over in-memory rows (dense chunks or one sparse product)."""
-    X = rows.X
+    X: Any = rows.X
     k = len(keep)
     Hf = np.zeros((k, k))
     Ho = np.zeros((k, k))
     g = np.zeros(k)
     dev = 0.0
-    step = max(512, (1 << 18) // max(rows.p, 1)) if not sparse.issparse(X) else rows.n
+    step = max(512, (1 << 18) // max(rows.p, 1)) if not _is_sparse(X) else rows.n
     for s in range(0, rows.n, step):
         e = min(s + step, rows.n)
-        Xc = X[s:e]
+        Xc: Any = X[s:e]
         Xc = Xc[:, keep] if len(keep) < rows.p else Xc
         yc, wc = rows.y[s:e], rows.weights[s:e]
         eta = Xc @ beta[keep] + rows.offset[s:e]
@@ -279,7 +286,7 @@ def _observed_pass(rows, family, beta, keep):
             if not family.valid_mu(mu) or not np.isfinite(d):
                 return np.inf, g, Ho, Hf, False
             w, r = observed_weights(family, yc, eta, wc)
-        if sparse.issparse(Xc):
+        if _is_sparse(Xc):
             Hf += (Xc.T @ sparse.diags(w) @ Xc).toarray()
             Ho += (Xc.T @ sparse.diags(w - r) @ Xc).toarray()
         else:
@@ -298,12 +305,14 @@ def _newton(rows, family, setup: _Setup, tol, max_iter, coef_tol=1e-10, observed
     _no_opts("newton", kw)
     keep = setup.keep
     use_obs = observed and not family.canonical and hasattr(rows, "X")
+    last: list = [None]  # the accumulate pass at the accepted iterate (canonical links)
 
     def evaluate(b):
         if use_obs:
             dev, g, Ho, Hf, ok = _observed_pass(rows, family, b, keep)
             return dev, g, Ho, Hf, ok
         st = rows.accumulate(family, b)
+        last[0] = st
         Hk = st.xtwx[np.ix_(keep, keep)]
         return st.deviance, st.rhs[keep], Hk, Hk, st.valid
 
@@ -318,6 +327,7 @@ def _newton(rows, family, setup: _Setup, tol, max_iter, coef_tol=1e-10, observed
 
     beta = setup.beta.copy()
     dev, g, Ho, Hf, ok = evaluate(beta)
+    accepted = last[0]
     if not ok:
         raise FitError("the starting coefficients give invalid fitted values")
     history = [dev]
@@ -362,13 +372,14 @@ def _newton(rows, family, setup: _Setup, tol, max_iter, coef_tol=1e-10, observed
         crit = abs(new[0] - dev) / (abs(new[0]) + 0.1)
         beta = cand
         dev, g, Ho, Hf, _ = new
+        accepted = last[0]
         history.append(dev)
     if not converged and not message:
         message = (
             f"newton did not converge in {max_iter} iterations: last relative deviance change "
             f"{crit:.3g} (tol {tol:g}), last relative step {xstep:.3g} (coef_tol {coef_tol:g})"
         )
-    return _Run(beta, history, n_iter, converged, message, diverging)
+    return _Run(beta, history, n_iter, converged, message, diverging, accepted)
 
 
 # --------------------------------------------------------------------------------------------
