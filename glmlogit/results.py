@@ -412,6 +412,32 @@ class GLMResults:
         )
         return self._aligned({nm: m[:, j] for j, nm in enumerate(self._names)}, self._names)
 
+    def _binomial_only(self, what: str) -> None:
+        if self.family.name != "binomial":
+            raise GlmlogitError(f"{what} is defined for binomial models, not {self.family.name}")
+
+    def hosmer_lemeshow(self, g: int = 10):
+        """Hosmer-Lemeshow goodness-of-fit test in ``g`` groups of fitted probability
+        (ResourceSelection::hoslem.test's grouping; see glmlogit.diagnostics)."""
+        from .diagnostics import hosmer_lemeshow
+
+        self._binomial_only("the Hosmer-Lemeshow test")
+        return hosmer_lemeshow(self.design.y, self._fit.mu, self.design.weights, g=g)
+
+    def classification_table(self, threshold: float = 0.5):
+        """Observed vs predicted class at ``threshold`` (binomial)."""
+        from .diagnostics import classification_table
+
+        self._binomial_only("the classification table")
+        return classification_table(self.design.y, self._fit.mu, threshold, self.design.weights)
+
+    def auc(self) -> float:
+        """Area under the ROC curve of the fitted probabilities (binomial)."""
+        from .diagnostics import auc
+
+        self._binomial_only("the AUC")
+        return auc(self.design.y, self._fit.mu, self.design.weights)
+
     # --- prediction ---------------------------------------------------------------------------
     def _new_design(self, newdata, offset) -> tuple[np.ndarray, np.ndarray]:
         d = self.design

@@ -117,3 +117,19 @@ def test_influence_aligned_to_input_rows_with_na():
     assert inf.loc[["r3", "r40"]].isna().all().all()
     sub = _fit(case, na.drop(index=["r3", "r40"])).influence()
     np.testing.assert_allclose(inf.drop(index=["r3", "r40"]), sub, rtol=1e-12)
+
+
+def test_goodness_of_fit_methods_vs_r():
+    """res.hosmer_lemeshow / auc / classification_table reach glmlogit.diagnostics with the fit's
+    y, mu and weights: same R fixture values as tests/test_diagnostics.py."""
+    case, df = _case("birthwt_logit")
+    res = _fit(case, df)
+    hl = res.hosmer_lemeshow(10)
+    assert hl.statistic == pytest.approx(case["hosmer_lemeshow"]["statistic"], rel=RTOL)
+    assert res.auc() == pytest.approx(case["auc"], rel=RTOL)
+    tab = res.classification_table(0.5)
+    np.testing.assert_allclose(np.asarray(tab.table, dtype=float),
+                               np.asarray(case["classification_table"], dtype=float))
+    pois = _fit(*_case("insurance_poisson_offset"))
+    with pytest.raises(gl.GlmlogitError, match="binomial"):
+        pois.auc()
