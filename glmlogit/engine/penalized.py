@@ -101,6 +101,18 @@ def _column_stats(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sd, np.sqrt(r2 / sw), lo == hi
 
 
+def _check_rows(rows) -> None:
+    X = getattr(rows, "X", None)
+    if not (
+        (isinstance(X, np.ndarray) or _is_sparse(X))
+        and isinstance(getattr(rows, "weights", None), np.ndarray)
+    ):
+        raise FitError(
+            "penalized fits need the rows in memory as a NumPy array or a SciPy sparse matrix "
+            "(not available for device= or Dask data)"
+        )
+
+
 def make_penalty(
     rows,
     *,
@@ -109,6 +121,7 @@ def make_penalty(
     standardize: bool = False,
     intercept_index: int | None = None,
 ) -> Penalty:
+    _check_rows(rows)
     p = rows.p
     if not 0.0 <= float(l1_ratio) <= 1.0:
         raise FitError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")

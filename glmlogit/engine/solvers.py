@@ -63,13 +63,16 @@ def solve(
     """Fit an unpenalized GLM with ``method`` in "irls", "newton", "lbfgs", "gd", "sgd".
 
     ``opts`` per method -- newton: ``coef_tol`` (1e-10), ``observed`` (True: observed information
-    for non-canonical links); lbfgs: ``maxcor`` (10); gd: none; sgd: ``batch_size`` (512),
+    for non-canonical links; for canonical links newton *is* IRLS and runs IRLS's loop); lbfgs: ``maxcor`` (10); gd: none; sgd: ``batch_size`` (512),
     ``learning_rate`` (None: 1 / largest eigenvalue of the scaled first X'WX), ``decay`` (0.5),
     ``seed`` (0), ``patience`` (3), ``gtol`` (1e-4).
     """
     if method not in METHODS:
         raise FitError(f"method {method!r} is not available; choose one of {list(METHODS)}")
-    if method == "irls":
+    if method == "irls" or (method == "newton" and family.canonical):
+        # For a canonical link the observed information is the Fisher information: Newton's
+        # iterates are IRLS's, so IRLS's loop (with R's start and step-halving) is used.
+        opts.pop("observed", None)
         return irls(
             rows,
             family,
@@ -304,7 +307,11 @@ def _newton(rows, family, setup: _Setup, tol, max_iter, coef_tol=1e-10, observed
     backtracking (Armijo) on the deviance; stops on irls's two rules."""
     _no_opts("newton", kw)
     keep = setup.keep
-    use_obs = observed and not family.canonical and hasattr(rows, "X")
+    from .rows import DenseRows
+    from .sparse import SparseRows
+
+    # the observed information needs its own pass over in-memory rows; elsewhere Fisher scoring
+    use_obs = observed and not family.canonical and isinstance(rows, (DenseRows, SparseRows))
     last: list = [None]  # the accumulate pass at the accepted iterate (canonical links)
 
     def evaluate(b):
