@@ -125,6 +125,24 @@ class Binomial(Family):
     def starting_mu(self, y, wt):
         return (wt * y + 0.5) / (wt + 1.0)
 
+    def irls_terms(self, y, eta, wt):
+        if self.link.name != "logit":
+            return super().irls_terms(y, eta, wt)
+        # Logit, fused: one exp serves mu, the weights and the deviance.  With t = exp(-|eta|):
+        # mu = 1/(1+t) or t/(1+t), mu(1-mu) = t/(1+t)^2 (no cancellation in either tail), and
+        # -log-likelihood = softplus(eta) - y eta = max(eta, 0) + log1p(t) - y eta.
+        t = np.exp(-np.abs(eta))
+        inv = 1.0 / (1.0 + t)
+        mu = np.where(eta >= 0, inv, t * inv)
+        w = wt * (t * inv * inv)
+        u = wt * (y - mu)
+        nll = np.maximum(eta, 0.0) + np.log1p(t) - y * eta
+        frac = (y > 0) & (y < 1)
+        if frac.any():  # proportions: the saturated model's entropy term
+            yf = y[frac]
+            nll[frac] += special.xlogy(yf, yf) + special.xlogy(1.0 - yf, 1.0 - yf)
+        return mu, w, u, 2.0 * float(wt @ nll)
+
     def check_response(self, y, wt, name="response"):
         bad = (y < 0) | (y > 1)
         if np.any(bad):

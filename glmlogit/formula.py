@@ -398,7 +398,7 @@ def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=Fal
             "(the array interface drops nothing)"
         )
     # Column sums are finite iff every entry is (barring overflow): no n x p temporary.
-    if not np.all(np.isfinite(Xa.sum(axis=0))) and not np.isfinite(Xa).all():
+    if not np.all(np.isfinite(np.ones(n) @ Xa)) and not np.isfinite(Xa).all():
         bad_rows = int((~np.isfinite(Xa)).any(axis=1).sum())
         bad = [names[j] for j in np.flatnonzero(~np.isfinite(Xa).all(axis=0))]
         raise DataError(
