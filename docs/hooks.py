@@ -25,8 +25,6 @@ import os
 import re
 from pathlib import Path
 
-from mkdocs.structure.files import File
-
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # [text](../some/path.ext#anchor): a relative link that starts by leaving its folder.
@@ -80,6 +78,9 @@ def on_files(files, config):
             if target is not None and target not in seen:
                 seen.add(target)
                 uri = f"{SOURCE_DIR}/{target.relative_to(ROOT).as_posix()}.md"
+                # imported here: tests/test_docs.py imports this module without mkdocs
+                from mkdocs.structure.files import File
+
                 files.append(File.generated(config, uri, content=_source_page(target)))
     return files
 
