@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from robust_reference import CASES, REF, _arr, args, load
 from scipy import stats
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
@@ -40,37 +40,8 @@ from glmlogit.diagnostics import (
 )
 from glmlogit.errors import GlmlogitError
 
-REF = Path(__file__).parent / "reference"
-CASES = sorted(p.stem for p in (REF / "robust").glob("*.json"))
 RTOL = 1e-7
 MEASURES = ["hat", "cooks_d", "rstandard", "rstandard_pearson", "rstudent"]
-
-
-def _arr(v):
-    if v and isinstance(v[0], list):
-        return np.array([[np.nan if x is None else x for x in r] for r in v], dtype=float)
-    return np.array([np.nan if x is None else x for x in v], dtype=float)
-
-
-@cache
-def load(name):
-    case = json.loads((REF / "robust" / f"{name}.json").read_text())
-    df = pd.read_csv(REF / "data" / case["dataset"])
-    w = None if case["weights_values"] is None else np.array(case["weights_values"])
-    res = gl.glm(
-        case["formula_py"],
-        df,
-        family=case["family"],
-        link=case["link"],
-        weights=w,
-        offset=case["offset"],
-    )
-    return case, res
-
-
-def args(res):
-    d, f = res.design, res._fit
-    return (d.X, d.y, f.mu, f.eta, d.weights, res.family, f.cov_unscaled, f.aliased)
 
 
 @cache

@@ -25,15 +25,13 @@ statsmodels 0.15, compared live, agrees where its conventions are R's:
 
 from __future__ import annotations
 
-import json
 import warnings
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from robust_reference import CASES, REF, _arr, args, load
 from statsmodels.stats import sandwich_covariance as smsw
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
@@ -41,39 +39,10 @@ import glmlogit as gl
 from glmlogit.errors import GlmlogitError, GlmlogitWarning
 from glmlogit.robust import sandwich_cov
 
-REF = Path(__file__).parent / "reference"
-CASES = sorted(p.stem for p in (REF / "robust").glob("*.json"))
 SE_RTOL = 1e-7
 COEF_RTOL = 1e-8
 CANONICAL = ["birthwt_logit", "birthwt_weights", "insurance_poisson_offset", "mtcars_gaussian"]
 NONCANONICAL = ["menarche_probit", "clotting_gamma_log"]
-
-
-def _arr(v):
-    if v and isinstance(v[0], list):
-        return np.array([[np.nan if x is None else x for x in r] for r in v], dtype=float)
-    return np.array([np.nan if x is None else x for x in v], dtype=float)
-
-
-@cache
-def load(name):
-    case = json.loads((REF / "robust" / f"{name}.json").read_text())
-    df = pd.read_csv(REF / "data" / case["dataset"])
-    w = None if case["weights_values"] is None else np.array(case["weights_values"])
-    res = gl.glm(
-        case["formula_py"],
-        df,
-        family=case["family"],
-        link=case["link"],
-        weights=w,
-        offset=case["offset"],
-    )
-    return case, res
-
-
-def args(res):
-    d, f = res.design, res._fit
-    return (d.X, d.y, f.mu, f.eta, d.weights, res.family, f.cov_unscaled, f.aliased)
 
 
 def assert_cov_close(got, ref, rtol=SE_RTOL, msg=""):
