@@ -15,11 +15,17 @@ larger than a chunk of rows times (K-1)p.  Columns aliased on the data (R's QR r
 ``separation.aliased_columns``) are set aside: NaN coefficients at every level, as R's NA.
 ``nobs`` is the sum of the case weights (nnet's ``logLik``, so ``bic`` matches R's ``BIC``).
 
-Optional ridge penalty (``alpha > 0``): the objective is glmnet's mean form,
-``-(1/sum w) loglik + alpha/2 ||B||^2`` over every coefficient except the intercepts.  This is
-the baseline-contrast parametrisation, so it is *not* glmnet's or scikit-learn's symmetric
+Optional elastic-net penalty (``alpha > 0``, ``l1_ratio`` in [0, 1], default 0 = ridge): the
+objective is glmnet's mean form, ``-(1/sum w) loglik + alpha (l1_ratio ||B||_1 +
+(1 - l1_ratio)/2 ||B||^2)`` over every coefficient except the intercepts.  This is the
+baseline-contrast parametrisation, so it is *not* glmnet's or scikit-learn's symmetric
 multinomial penalty (which penalises all K coefficient vectors); for K = 2 it is exactly the
-penalised binary logit of both.  Penalised fits report no standard errors (the inverse
+penalised binary logit of both (``gl.glm(..., penalty="l1"/"elasticnet")``).  The ridge fit is
+Newton's method as above; with ``l1_ratio > 0`` it is a proximal Newton method: each step
+minimises the quadratic model of the objective plus the L1 term with the penalised engine's
+coordinate-descent solver (``engine.penalized._quad_solve``), with a backtracking (Armijo) line
+search on the penalised objective, and at the end the KKT conditions are checked (a
+``ConvergenceWarning`` if they fail).  Penalised fits report no standard errors (the inverse
 penalised Hessian is not a valid covariance of a biased estimator).
 
 Separation: the MLE does not exist when some direction ``B`` (not zero on the data) makes every
@@ -93,6 +99,7 @@ class MultinomialFit:
     converged: bool
     message: str
     history: list[float]
+    kkt_violation: float = math.nan  # largest KKT residual / sum(w)-scaled (penalised fits)
 
 
 def _chunk_rows(n: int, p: int, k: int) -> int:
@@ -183,12 +190,20 @@ def fit_multinomial(
     *,
     intercept_index: int | None = None,
     alpha: float = 0.0,
+    l1_ratio: float = 0.0,
     tol: float = 1e-10,
     coef_tol: float = 1e-8,
     max_iter: int = 100,
     start: np.ndarray | None = None,
 ) -> MultinomialFit:
-    """Newton's method for the multinomial logit; ``y`` holds level codes 0..K-1 (0 = baseline)."""
+    """Newton's method for the multinomial logit; ``y`` holds level codes 0..K-1 (0 = baseline).
+
+    With ``alpha > 0`` and ``l1_ratio > 0``: proximal Newton on the elastic-net objective (see
+    the module docstring)."""
+    if not (math.isfinite(alpha) and alpha >= 0):
+        raise GlmlogitError(f"alpha must be a finite number >= 0, got {alpha}")
+    if not 0.0 <= l1_ratio <= 1.0:
+        raise GlmlogitError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
     n, p = X.shape
     m = K - 1
     y = np.asarray(y, dtype=np.intp)
@@ -212,10 +227,29 @@ def fit_multinomial(
         B = np.zeros((q, m))
         if icpt is not None:
             B[icpt] = np.log(counts[1:] / counts[0])
-    pen = np.ones(q * m) * (alpha * wsum)
+    mask = np.ones(q * m)
     if icpt is not None:
-        pen[icpt::q] = 0.0
+        mask[icpt::q] = 0.0
     chunk = _chunk_rows(n, q, K)
+    if alpha > 0 and l1_ratio > 0:
+        return _fit_proximal(
+            X,
+            y,
+            w,
+            B,
+            cols,
+            keep,
+            aliased,
+            p,
+            mask,
+            alpha,
+            l1_ratio,
+            tol,
+            coef_tol,
+            max_iter,
+            chunk,
+        )
+    pen = mask * (alpha * wsum)
 
     def objective(ll: float, theta: np.ndarray) -> float:
         return ll - 0.5 * float(pen @ theta**2)
@@ -274,6 +308,90 @@ def fit_multinomial(
         converged=converged,
         message=message,
         history=history,
+    )
+
+
+def _fit_proximal(
+    X, y, w, B, cols, keep, aliased, p, mask, alpha, l1_ratio, tol, coef_tol, max_iter, chunk
+) -> MultinomialFit:
+    """Proximal Newton for the elastic net, on the mean scale of the penalised engine:
+    F(b) = -loglik(b) / S + sum lam1 |b| + lam2 b^2 / 2, S = sum(w).  Each step minimises the
+    quadratic model 1/2 b'(H/S)b - (g/S + (H/S) b0)'b + the penalty (``_quad_solve``'s form),
+    then backtracks on F (Armijo)."""
+    from .engine.penalized import _quad_solve
+
+    q, m = B.shape
+    S = float(w.sum())
+    lam1 = alpha * l1_ratio * mask
+    lam2 = alpha * (1.0 - l1_ratio) * mask
+
+    def penalty(theta: np.ndarray) -> float:
+        return float(lam1 @ np.abs(theta) + 0.5 * (lam2 @ (theta * theta)))
+
+    theta = B.T.ravel()
+    ll, g, H = _pass(X, y, w, theta.reshape(m, q).T, True, chunk, cols)
+    F = -ll / S + penalty(theta)
+    history = [-2.0 * ll]
+    converged, message = False, ""
+    it = 0
+    while it < max_iter:
+        it += 1
+        assert H is not None
+        Hs = H / S
+        gs = g / S  # minus the gradient of -loglik / S
+        beta = _quad_solve(Hs, gs + Hs @ theta, lam1, lam2, theta, 1e-3 * tol * tol)
+        d = beta - theta
+        pred = -float(gs @ d) + penalty(beta) - penalty(theta)  # model decrease (<= 0)
+        step_size = float(np.max(np.abs(d) / (1.0 + np.abs(theta)), initial=0.0))
+        t, accepted = 1.0, False
+        for _ in range(50):
+            new = theta + t * d
+            ll_new, g_new, H_new = _pass(X, y, w, new.reshape(m, q).T, True, chunk, cols)
+            F_new = -ll_new / S + penalty(new)
+            if np.isfinite(F_new) and F_new <= F + 1e-4 * t * min(pred, 0.0) + 1e-13 * (
+                abs(F) + 1e-3
+            ):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            if step_size < coef_tol:  # the step is below rounding: the current point stands
+                converged = True
+            else:
+                message = "the line search found no decrease of the penalised objective"
+            break
+        change = abs(F_new - F) / (abs(F_new) + 0.1)
+        step_size *= t
+        theta, ll, g, H, F = new, ll_new, g_new, H_new, F_new
+        history.append(-2.0 * ll)
+        if change < tol and step_size < coef_tol:
+            converged = True
+            break
+    if not converged and not message:
+        message = f"no convergence in {max_iter} proximal Newton iterations"
+    # KKT: with r = -g/S + lam2 b the gradient of the smooth part, r_j = -lam1_j sign(b_j) where
+    # b_j != 0 and |r_j| <= lam1_j where b_j = 0.
+    r = -g / S + lam2 * theta
+    nz = theta != 0
+    resid = np.where(nz, np.abs(r + lam1 * np.sign(theta)), np.maximum(np.abs(r) - lam1, 0.0))
+    kkt = float(np.max(resid, initial=0.0))
+    kkt_tol = 1e-6 * max(1.0, float(np.max(lam1, initial=0.0)))
+    if converged and not kkt <= kkt_tol:
+        converged = False
+        message = f"the KKT conditions are violated at the solution (largest residual {kkt:.3g})"
+    coef = np.full((p, m), np.nan)
+    coef[keep] = theta.reshape(m, q).T
+    cov = np.full((m * p, m * p), np.nan)
+    return MultinomialFit(
+        coef=coef,
+        cov=cov,
+        aliased=aliased,
+        loglik=ll,
+        n_iter=it,
+        converged=converged,
+        message=message,
+        history=history,
+        kkt_violation=kkt,
     )
 
 
@@ -437,10 +555,14 @@ class Multinomial:
         coef_tol: float = 1e-8,
         max_iter: int = 100,
         alpha: float = 0.0,
+        l1_ratio: float = 0.0,
         start=None,
     ) -> MultinomialResults:
+        """``alpha``, ``l1_ratio``: the elastic-net penalty (module docstring); 0 = unpenalised."""
         if not alpha >= 0 or not math.isfinite(alpha):
             raise GlmlogitError(f"alpha must be a finite number >= 0, got {alpha}")
+        if not 0.0 <= l1_ratio <= 1.0:
+            raise GlmlogitError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
         d = self.design
         fit = fit_multinomial(
             d.X,
@@ -449,12 +571,13 @@ class Multinomial:
             d.weights,
             intercept_index=d.intercept_index,
             alpha=float(alpha),
+            l1_ratio=float(l1_ratio),
             tol=tol,
             coef_tol=coef_tol,
             max_iter=max_iter,
             start=start,
         )
-        res = MultinomialResults(self, fit, alpha=float(alpha))
+        res = MultinomialResults(self, fit, alpha=float(alpha), l1_ratio=float(l1_ratio))
         if not fit.converged:
             # The LP has a row per (row, other level): automatic only while that stays small.
             lp_rows = len(self.codes) * (len(self.levels) - 1)
@@ -478,13 +601,14 @@ def multinomial(
     coef_tol: float = 1e-8,
     max_iter: int = 100,
     alpha: float = 0.0,
+    l1_ratio: float = 0.0,
 ) -> MultinomialResults:
     """Multinomial (softmax) logit: ``gl.multinomial("choice ~ income + C(region)", df)``.
 
     The response is a column of the data with K >= 2 levels (K = 2 is the binary logit).
     ``baseline``: the reference level (default: the first category of a Categorical, else the
-    first in sorted order).  ``weights``: case weights (column name or array).  ``alpha``: ridge
-    penalty (see the module docstring); ``tol``/``coef_tol``: convergence on relative deviance
+    first in sorted order).  ``weights``: case weights (column name or array).  ``alpha``,
+    ``l1_ratio``: elastic-net penalty, 0 = ridge (see the module docstring); ``tol``/``coef_tol``: convergence on relative deviance
     change and on the Newton step."""
     if not isinstance(formula, str) or "~" not in formula:
         raise FormulaError(f"formula {formula!r} must be a string 'y ~ x1 + x2'")
@@ -508,7 +632,7 @@ def multinomial(
         d, y=y.astype(float), response_name=lhs, formula=formula, frame=df, response_levels=levels
     )
     return Multinomial(design=d, levels=levels).fit(
-        tol=tol, coef_tol=coef_tol, max_iter=max_iter, alpha=alpha
+        tol=tol, coef_tol=coef_tol, max_iter=max_iter, alpha=alpha, l1_ratio=l1_ratio
     )
 
 
@@ -518,12 +642,15 @@ def multinomial(
 class MultinomialResults:
     """Results of a multinomial logit fit; names follow statsmodels' MNLogitResults."""
 
-    def __init__(self, model: Multinomial, fit: MultinomialFit, alpha: float = 0.0):
+    def __init__(
+        self, model: Multinomial, fit: MultinomialFit, alpha: float = 0.0, l1_ratio: float = 0.0
+    ):
         self.model = model
         self.design = model.design
         self.levels = list(model.levels)
         self.baseline = self.levels[0]
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
         self._fit = fit
         self.converged = fit.converged
         self.n_iter = fit.n_iter
@@ -806,9 +933,12 @@ class MultinomialSummary:
         if d.weights_name or np.any(np.asarray(d.weights) != 1):
             info.append(("Case weights", str(d.weights_name or "(array)")))
         state = "converged" if res.converged else "did NOT converge"
-        info.append(("Method", f"NEWTON, {res.n_iter} iteration{'s' * (res.n_iter != 1)}, {state}"))
+        meth = "PROXIMAL NEWTON" if res.alpha > 0 and res.l1_ratio > 0 else "NEWTON"
+        info.append(("Method", f"{meth}, {res.n_iter} iteration{'s' * (res.n_iter != 1)}, {state}"))
         if res.alpha > 0:
-            info.append(("Penalty", f"L2, alpha = {res.alpha:g} (intercepts unpenalised)"))
+            r = res.l1_ratio
+            kind = "L2" if r == 0 else "L1" if r == 1 else f"elastic net, l1_ratio = {r:g}"
+            info.append(("Penalty", f"{kind}, alpha = {res.alpha:g} (intercepts unpenalised)"))
         self.info = info
         self.stats = {
             "null_deviance": res.null_deviance,
@@ -960,6 +1090,7 @@ class MultinomialSummary:
                 "n_iter": int(r.n_iter),
                 "converged": bool(r.converged),
                 "alpha": float(r.alpha),
+                "l1_ratio": float(r.l1_ratio),
             },
             "alpha": self.alpha,
             "statistic": "z",

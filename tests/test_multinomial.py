@@ -406,6 +406,59 @@ def test_penalised_score_equations():
     assert np.linalg.norm(B[1:]) < np.linalg.norm(mle[1:])
 
 
+@pytest.mark.parametrize(("penalty", "l1_ratio"), [("l1", 1.0), ("elasticnet", 0.5)])
+@pytest.mark.parametrize("alpha", [0.01, 0.03])
+def test_l1_elastic_net_two_levels_reproduce_penalised_binomial(penalty, l1_ratio, alpha):
+    # At K = 2 the baseline parametrisation is the binary logit and -(1/sum w) loglik is
+    # deviance / (2 sum w): the same objective as gl.glm's glmnet form.
+    df = load_data("birthwt.csv")
+    f = "low ~ age + lwt + C(race) + smoke + ptl + ht"
+    kw = {"l1_ratio": l1_ratio} if penalty == "elasticnet" else {}
+    g = gl.glm(f, df, family="binomial", penalty=penalty, alpha=alpha, **kw)
+    m = multinomial(f, df, alpha=alpha, l1_ratio=l1_ratio)
+    assert m.converged
+    assert_close(m.params.iloc[:, 0], g.params, 1e-7, atol=1e-9)
+    assert np.array_equal(m.params.iloc[:, 0].to_numpy() == 0, g.params.to_numpy() == 0)
+    assert m.bse.isna().all().all()
+    kind = "L1" if l1_ratio == 1 else "elastic net, l1_ratio = 0.5"
+    assert f"Penalty:           {kind}, alpha = {alpha:g}" in str(m.summary())
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.4])
+def test_l1_kkt_conditions(l1_ratio):
+    df = load_data("multinom_sim4.csv")
+    alpha = 0.02
+    res = multinomial("y ~ x1 + x2 + g", df, alpha=alpha, l1_ratio=l1_ratio)
+    assert res.converged
+    d = res.design
+    B = res.params.to_numpy()
+    assert np.any(B[1:] == 0) and np.any(B[1:] != 0)  # a genuinely sparse solution
+    _, score, _ = mn._pass(d.X, res.model.codes, d.weights, B, False, 1000)
+    S = d.weights.sum()
+    b = B.T.ravel()
+    pen = np.ones_like(B)
+    pen[d.intercept_index] = 0.0
+    pen = pen.T.ravel()
+    lam1, lam2 = alpha * l1_ratio * pen, alpha * (1 - l1_ratio) * pen
+    r = -score / S + lam2 * b  # gradient of the smooth part of the objective
+    nz = b != 0
+    assert np.max(np.abs(r[nz] + lam1[nz] * np.sign(b[nz]))) < 1e-9
+    assert np.all(np.abs(r[~nz]) <= lam1[~nz] + 1e-12)
+    assert res._fit.kkt_violation < 1e-9
+
+
+def test_l1_large_alpha_gives_the_intercept_only_model():
+    df = load_data("iris.csv")
+    res = multinomial(
+        "Species ~ SepalLength + SepalWidth + PetalLength", df, alpha=10.0, l1_ratio=1.0
+    )
+    assert res.converged
+    assert np.all(res.params.drop(index="Intercept").to_numpy() == 0.0)
+    shares = df["Species"].value_counts(normalize=True)[res.levels].to_numpy()
+    assert_close(res.fittedvalues.to_numpy(), np.tile(shares, (len(df), 1)), 1e-10)
+    assert_close(res.llf, res.llnull, 1e-12)
+
+
 def test_errors_and_warnings():
     df = load_data("multinom_sim4.csv")
     with pytest.raises(FormulaError, match="column"):
@@ -416,6 +469,13 @@ def test_errors_and_warnings():
         multinomial("y ~ x1", df.assign(y="A"))
     with pytest.raises(GlmlogitError, match="alpha"):
         multinomial("y ~ x1", df, alpha=-1.0)
+    with pytest.raises(GlmlogitError, match="alpha"):
+        multinomial("y ~ x1", df, alpha=-1.0, l1_ratio=1.0)
+    for bad in (-0.1, 1.5, math.nan):
+        with pytest.raises(GlmlogitError, match="l1_ratio"):
+            multinomial("y ~ x1", df, alpha=0.1, l1_ratio=bad)
+    with pytest.raises(GlmlogitError, match="l1_ratio"):
+        Multinomial(df["y"], np.ones((len(df), 1))).fit(alpha=0.1, l1_ratio=2.0)
     cat = df.assign(y=pd.Categorical(df["y"], categories=["A", "B", "C", "D", "E"]))
     with pytest.warns(DataWarning, match="E"):
         res = multinomial("y ~ x1", cat)
