@@ -117,17 +117,9 @@ class GLMResults:
             return self._fit.cov_unscaled * self.scale
         from .robust import sandwich_cov
 
-        d, f = self.design, self._fit
         kind = "HC0" if self.cov_type == "cluster" else self.cov_type
         return sandwich_cov(
-            d.X,
-            d.y,
-            f.mu,
-            f.eta,
-            d.weights,
-            self.family,
-            f.cov_unscaled,
-            f.aliased,
+            *self._fit_arrays(),
             kind=kind,
             groups=self.cov_kwds.get("groups"),
             cluster_correction=self.cov_kwds.get("cluster_correction", "stata"),
@@ -373,6 +365,12 @@ class GLMResults:
         return self._series(r, "resid_working")
 
     # --- diagnostics --------------------------------------------------------------------------
+    def _fit_arrays(self) -> tuple:
+        """The arrays the sandwich and influence functions take: X, y, mu, eta, prior weights,
+        family, (X'WX)^-1 and the aliased mask."""
+        d, f = self.design, self._fit
+        return (d.X, d.y, f.mu, f.eta, d.weights, self.family, f.cov_unscaled, f.aliased)
+
     def _aligned(self, values: dict, columns) -> pd.DataFrame:
         """Rows aligned to the caller's data: rows dropped for NA present as NaN."""
         d = self.design
@@ -386,16 +384,8 @@ class GLMResults:
         cooks.distance, rstandard, rstandard(type="pearson"), rstudent on a glm."""
         from .diagnostics import influence_frame
 
-        d, f = self.design, self._fit
         vals = influence_frame(
-            d.X,
-            d.y,
-            f.mu,
-            f.eta,
-            d.weights,
-            self.family,
-            f.cov_unscaled,
-            f.aliased,
+            *self._fit_arrays(),
             self.scale,
             self.deviance,
             self.df_resid,
@@ -406,10 +396,7 @@ class GLMResults:
         """R's dfbetas on a glm: rows x coefficients, aligned to the caller's rows."""
         from .diagnostics import dfbetas
 
-        d, f = self.design, self._fit
-        m = dfbetas(
-            d.X, d.y, f.mu, f.eta, d.weights, self.family, f.cov_unscaled, f.aliased, self.df_resid
-        )
+        m = dfbetas(*self._fit_arrays(), self.df_resid)
         return self._aligned({nm: m[:, j] for j, nm in enumerate(self._names)}, self._names)
 
     def _binomial_only(self, what: str) -> None:
