@@ -365,7 +365,9 @@ class GLMResults:
         return self._series(r, "resid_working")
 
     # --- diagnostics --------------------------------------------------------------------------
-    def _fit_arrays(self) -> tuple:
+    def _fit_arrays(
+        self,
+    ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any, np.ndarray, np.ndarray]:
         """The arrays the sandwich and influence functions take: X, y, mu, eta, prior weights,
         family, (X'WX)^-1 and the aliased mask."""
         d, f = self.design, self._fit
