@@ -197,6 +197,8 @@ class GLM:
             irls_weights=w_irls,
             converged=fit.converged and not fit.diverging,
             step=fit.step if logit else None,
+            xtwx=fit.xtwx if logit else None,
+            eta=fit.eta if logit else None,
         ):
             return detect_separation(
                 as_dense(d.X), d.y, d.weights, d.column_names, aliased=fit.aliased
@@ -334,9 +336,8 @@ class GLM:
 
 
 def _check_two_classes(d: Design) -> None:
-    pos = d.weights > 0
-    y = d.y[pos]
-    if len(y) and (np.all(y == 0) or np.all(y == 1)):
+    y = d.y if d.weights.min(initial=1.0) > 0 else d.y[d.weights > 0]
+    if len(y) and y.min() == y.max() and y[0] in (0.0, 1.0):
         cls = "1 (success)" if y[0] == 1 else "0 (failure)"
         raise GlmlogitError(
             f"binomial response {d.response_name!r} has a single class: all {len(y)} rows are {cls}"

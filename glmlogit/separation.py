@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, special
 from scipy.optimize import linprog
 
 from .engine.irls import aliased_columns as _engine_aliased
@@ -448,6 +448,8 @@ def needs_check(
     irls_weights=None,
     converged: bool = True,
     step=None,
+    xtwx=None,
+    eta=None,
     prob_tol: float = 1e-6,
     coef_big: float = 8.0,
     z_small: float = 0.1,
@@ -473,7 +475,16 @@ def needs_check(
     predictors by about 1 at every iteration (the likelihood there behaves as ``exp(-t)``).
     For the logit link ``v`` is exactly the fit's next IRLS step ``(X'WX)^-1 X'(w (y - mu))``:
     pass it as ``step`` (coefficients of the non-aliased columns, or all with NaN for aliased)
-    and the screen costs one pass over X.
+    and the screen costs one pass over X.  With ``xtwx`` (the X'WX at the same iterate) as well,
+    it usually costs no pass at all: since ``H = X'WX`` holds each row's own term, the leverage
+    ``W_i x_i'H^-1 x_i`` is at most 1, so (Cauchy-Schwarz in the H metric)
+    ``|x_i'v| <= sqrt(x_i'H^-1 x_i) sqrt(v'Hv) <= lambda / sqrt(W_i)`` with ``lambda^2 = v'Hv``
+    (the Newton decrement).  When ``lambda sqrt(a_i / w_i) / d_i < 1/2`` for every row, the
+    condition above holds without X; at a converged fit lambda is ~1e-10 or less.  For the logit
+    with unit weights and the linear predictor ``eta`` given, ``sqrt(a_i) / d_i = exp(r_i / 2)``
+    and ``d_i = expit(-r_i)`` with ``r_i = eta_i`` for a success, ``-eta_i`` for a failure
+    (``|eta_i|`` for a proportion), so the whole test is two masked maxima of ``eta``.
+    Otherwise the screen falls back to ``X v``.
     The test also requires each row's ``lam_i`` to stand well above the rounding error of ``g``
     (``lam_i >= 1e3 * eps * sqrt(n) * sum_k lam_k``, i.e. about 1e-8 per unit weight at
     n = 2e5 with balanced outcomes), so a row whose fitted probability sits at 0/1 to within
@@ -517,9 +528,12 @@ def needs_check(
         return True
 
     if X is not None and y is not None:
-        return not _newton_certificate(
-            mu, np.asarray(y, float).ravel(), w, X, cov, irls_weights, est, step
-        )
+        yv = np.asarray(y, float).ravel()
+        if irls_weights is None and (w is None or bool(np.all(w == 1.0))):
+            quick = _decrement_certificate(eta, mu, yv, step, xtwx, est)
+            if quick:
+                return False
+        return not _newton_certificate(mu, yv, w, X, cov, irls_weights, est, step)
 
     if y is not None:
         yy = np.asarray(y, dtype=float).ravel()
@@ -540,12 +554,48 @@ def needs_check(
     return False
 
 
+def _decrement_certificate(eta, mu, y, step, xtwx, est) -> bool:
+    """The pass-free form of the logit certificate (see needs_check), unit weights: True when it
+    proves non-separation; False means "not proven here" (the caller runs the full test)."""
+    if eta is None or step is None or xtwx is None:
+        return False
+    eta = np.asarray(eta, dtype=float).ravel()
+    v = np.asarray(step, dtype=float).ravel()
+    keep = np.isfinite(v) if est is None else np.asarray(est, bool) & np.isfinite(v)
+    H = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
+    v = v[keep]
+    lam2 = float(v @ H @ v)  # the Newton decrement squared, v'Hv = g'H^-1 g >= 0
+    if not np.isfinite(lam2) or eta.shape != y.shape:
+        return False
+    lam = math.sqrt(max(lam2, 0.0))
+    lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
+    floor = 1e3 * _EPS * math.sqrt(y.shape[0]) * lam_sum
+
+    def proven(rmax: float) -> bool:
+        lam_min = float(special.expit(-rmax))
+        return bool(lam_min > 0 and lam_min >= floor and lam * math.exp(0.5 * rmax) < 0.5)
+
+    # r_i <= |eta_i| always: try that bound first (one reduction), then the exact maximum
+    amax = float(np.abs(eta).max())
+    if not np.isfinite(amax):
+        return False
+    if proven(amax):
+        return True
+    r = (2.0 * y - 1.0) * eta  # exact for 0/1 rows
+    frac = (y > 0) & (y < 1)
+    if frac.any():
+        r[frac] = np.abs(eta[frac])
+    return proven(float(r.max()))
+
+
 def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
     """True when the fit proves that the data are not separated (see needs_check).  ``w`` is
     None for unit weights (no n-vector arithmetic spent on them)."""
     Xa = np.asarray(X, dtype=float)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
+    if w is not None and bool(np.all(w == 1.0)):
+        w = None
     if w is not None:
         pos = w > 0
         if not pos.all():

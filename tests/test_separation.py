@@ -419,6 +419,46 @@ def test_screen_passes_non_separated_fits(name):
     assert needs_check(mu, b, se, y=y, weights=w, X=X, converged=False)
 
 
+def _final_terms(X, y, b):
+    """eta, mu, X'WX and the next Newton step at b (unit weights), as the engine hands them over."""
+    eta = X @ b
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    H = X.T @ ((mu * (1.0 - mu))[:, None] * X)
+    return eta, mu, H, np.linalg.solve(H, X.T @ (y - mu))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pass_free_screen_implies_the_exact_one(seed):
+    """The Newton-decrement bound |x_i'v| <= lambda / sqrt(W_i) is a sufficient condition for the
+    X v form of the certificate: whenever it proves non-separation, so does the exact test; on
+    converged fits it proves it; on separated or unconverged iterates it does not."""
+    from glmlogit.separation import _decrement_certificate, _newton_certificate
+
+    rng = np.random.default_rng(seed)
+    n, p = 400, 4
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, p - 1))])
+    y = (rng.random(n) < 1 / (1 + np.exp(-X @ rng.normal(0, 1, p)))).astype(float)
+    b, _, _, _, conv = logit_newton(X, y, np.ones(n), 50)
+    assert conv
+    for bb, expect in ((b, True), (b * 0.5, None), (np.zeros(p), None)):
+        eta, mu, H, v = _final_terms(X, y, bb)
+        est = np.ones(p, dtype=bool)
+        quick = _decrement_certificate(eta, mu, y, v, H, est)
+        exact = _newton_certificate(mu, y, None, X, None, None, est, v)
+        if quick:
+            assert exact  # the bound only ever proves what the exact test proves
+        if expect:
+            assert quick
+    # a separated data set: along the diverging fit the bound never proves anything
+    d = load("endometrial")
+    X, y = d["X"], d["y"]
+    for iters in (6, 12, 25):
+        with np.errstate(all="ignore"):
+            b, *_ = logit_newton(X, y, np.ones(len(y)), iters)
+            eta, mu, H, v = _final_terms(X, y, b)
+        assert not _decrement_certificate(eta, mu, y, v, H, np.ones(X.shape[1], bool))
+
+
 def test_screen_heuristic():
     mu = np.array([0.2, 0.5, 0.9])
     assert not needs_check(mu, np.array([0.1, 2.0]), np.array([0.3, 0.5]))

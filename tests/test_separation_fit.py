@@ -90,3 +90,19 @@ def test_summary_shows_infinite_estimates_and_hauck_donner():
     assert json.dumps(d)  # JSON-safe with an infinite estimate
     firth = gl.glm("HG ~ NV + PI + EH", _endo(), firth=True)
     assert "+Inf" not in str(firth.summary())
+
+
+def test_converged_logit_fit_screens_without_a_pass_over_x(monkeypatch):
+    """A converged unit-weight logit fit is proven non-separated by the Newton-decrement bound
+    alone (separation._decrement_certificate): neither the X v form nor the LP runs."""
+
+    def fail(*a, **k):
+        raise AssertionError("the pass-free certificate should have decided")
+
+    monkeypatch.setattr(sepmod, "_newton_certificate", fail)
+    monkeypatch.setattr(sepmod, "detect_separation", fail)
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(rng.standard_normal((2000, 3)), columns=["a", "b", "c"])
+    df["y"] = (rng.random(2000) < 1 / (1 + np.exp(-(df.a - 0.5 * df.b)))).astype(int)
+    res = gl.glm("y ~ a + b + c", df)
+    assert res.separation.status == "none"
