@@ -73,6 +73,12 @@ class Family:
         raise NotImplementedError
 
     # --- what the engine asks for, one chunk of rows at a time -----------------------------
+    @property
+    def unit_weight_terms(self) -> bool:
+        """Whether ``irls_terms`` accepts ``wt=None`` for unit prior weights (and then skips
+        the weight products)."""
+        return False
+
     def irls_terms(self, y, eta, wt):
         """Return (mu, working weights, score terms, summed deviance) at eta.
 
@@ -125,25 +131,45 @@ class Binomial(Family):
     def starting_mu(self, y, wt):
         return (wt * y + 0.5) / (wt + 1.0)
 
+    @property
+    def unit_weight_terms(self) -> bool:
+        return self.link.name == "logit"
+
     def irls_terms(self, y, eta, wt):
         if self.link.name != "logit":
             return super().irls_terms(y, eta, wt)
         # Logit, fused: one exp serves mu, the weights and the deviance.  With t = exp(-|eta|):
         # mu = 1/(1+t) or t/(1+t), mu(1-mu) = t/(1+t)^2 (no cancellation in either tail), and
         # -log-likelihood = softplus(eta) - y eta = max(eta, 0) + log1p(t) - y eta.
-        t = np.exp(-np.abs(eta))
-        inv = 1.0 / (1.0 + t)
+        # wt=None: unit prior weights (no products by them).
+        t = np.abs(eta)
+        np.negative(t, out=t)
+        np.exp(t, out=t)
+        inv = 1.0 + t
+        np.reciprocal(inv, out=inv)
         mu = np.where(eta >= 0, inv, t * inv)
-        w = wt * (t * inv * inv)
-        u = wt * (y - mu)
-        nll = np.maximum(eta, 0.0) + np.log1p(t) - y * eta
+        w = t * inv
+        w *= inv
+        u = y - mu
+        np.log1p(t, out=t)
+        nll = np.maximum(eta, 0.0)
+        nll += t
+        nll -= y * eta
         frac = (y > 0) & (y < 1)
         if frac.any():  # proportions: the saturated model's entropy term
             yf = y[frac]
             nll[frac] += special.xlogy(yf, yf) + special.xlogy(1.0 - yf, 1.0 - yf)
+        if wt is None:
+            return mu, w, u, 2.0 * float(nll.sum())
+        w *= wt
+        u *= wt
         return mu, w, u, 2.0 * float(wt @ nll)
 
     def check_response(self, y, wt, name="response"):
+        if len(y) and y.min() >= 0 and y.max() <= 1 and wt.min() == 1 and wt.max() == 1:
+            # unit weights (the common case): integer successes means y is 0 or 1
+            if not np.any((y > 1e-3) & (y < 1 - 1e-3)):
+                return
         bad = (y < 0) | (y > 1)
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
