@@ -364,6 +364,21 @@ def _check_string_numbers(spec: ModelSpec, df: pd.DataFrame) -> None:
             )
 
 
+def _colsums_and_intercept(X: np.ndarray, block: int = 1 << 14) -> tuple[np.ndarray, int | None]:
+    """Column sums of X and the first column whose every entry is exactly 1 (None if none), in
+    one read of X by row blocks (the intercept test runs on the block while it is in cache)."""
+    n, p = X.shape
+    cand = np.flatnonzero(X[0] == 1.0) if n else np.zeros(0, dtype=int)
+    colsum = np.zeros(p)
+    ones = np.ones(min(n, block))
+    for s in range(0, n, block):
+        Xb = X[s : s + block]
+        colsum += ones[: Xb.shape[0]] @ Xb
+        if len(cand):
+            cand = cand[(Xb[:, cand] == 1.0).all(axis=0)]
+    return colsum, (int(cand[0]) if len(cand) else None)
+
+
 def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=False) -> Design:
     """For users who build their own design: gl.GLM(y, X, ...)."""
     index = (
@@ -397,8 +412,10 @@ def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=Fal
             f"y has {int(np.isnan(ya).sum())} missing value(s); drop them first "
             "(the array interface drops nothing)"
         )
-    # Column sums are finite iff every entry is (barring overflow): no n x p temporary.
-    if not np.all(np.isfinite(np.ones(n) @ Xa)) and not np.isfinite(Xa).all():
+    # Column sums are finite iff every entry is (barring overflow): no n x p temporary.  One
+    # read of X in row blocks also finds the intercept (a column equal to 1 in every row).
+    colsum, icpt = _colsums_and_intercept(Xa)
+    if not np.all(np.isfinite(colsum)) and not np.isfinite(Xa).all():
         bad_rows = int((~np.isfinite(Xa)).any(axis=1).sum())
         bad = [names[j] for j in np.flatnonzero(~np.isfinite(Xa).all(axis=0))]
         raise DataError(
@@ -411,7 +428,6 @@ def design_from_arrays(y, X, weights=None, offset=None, names=None, binomial=Fal
         if a.shape[0] != n:
             raise DataError(f"{nm} has {a.shape[0]} values but X has {n} rows")
     check_weights_offset(w, o if offset is not None else None)
-    icpt = next((int(j) for j in np.flatnonzero(Xa[0] == 1.0) if np.all(Xa[:, j] == 1.0)), None)
     return Design(
         y=ya,
         X=Xa,

@@ -173,3 +173,34 @@ def test_link_not_allowed_for_family(df, family, link):
 def test_link_not_allowed_for_family_object():
     with pytest.raises(gl.FamilyError, match=r"(?s)'logit'.*gamma"):
         gl.families.Gamma(link="logit")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_in_a_design_array(df, bad):
+    """gl.GLM(y, X): a non-finite entry is reported with its column and row count."""
+    X = np.column_stack([np.ones(len(df)), df.x1, df.x2])
+    X[[3, 30], 2] = bad
+    with pytest.raises(gl.DataError, match=r"\['x2'\].*in 2 row"):
+        gl.GLM(df.y, X, column_names=["Intercept", "x1", "x2"])
+    assert np.isnan(X[3, 2]) or np.isinf(X[3, 2])  # the caller's array untouched
+
+
+def test_design_array_intercept_found_anywhere(df):
+    """A column of ones anywhere in an array design is the intercept (null deviance, llnull,
+    pseudo R^2 from the intercept-only fit), as for the formula's Intercept; a column equal to
+    1 in the first block of rows only is not."""
+    ref = gl.glm("y ~ x1 + x2", df)
+    n = len(df)
+    X = np.column_stack([df.x1, np.ones(n), df.x2])
+    res = gl.GLM(df.y, X).fit()
+    assert res.model.design.intercept_index == 1
+    np.testing.assert_allclose(res.null_deviance, ref.null_deviance, rtol=1e-12)
+    almost = np.ones(n)
+    almost[-1] = 1.0 + 1e-12
+    d = gl.formula.design_from_arrays(df.y, np.column_stack([almost, df.x1]), binomial=True)
+    assert d.intercept_index is None
+    from glmlogit.formula import _colsums_and_intercept
+
+    big = np.ones((50_000, 2))
+    big[40_000, 0] = 0.5  # past the first row block
+    assert _colsums_and_intercept(big)[1] == 1
