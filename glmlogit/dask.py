@@ -257,6 +257,9 @@ class _Encoder:
             X = buf[: e - s]
             for j, t in enumerate(self.fast):
                 col = X[:, j]
+                if len(t) == 1 and t[0][1] is None:  # a numeric column: one copy
+                    col[:] = src[(t[0][0], True)][s:e]
+                    continue
                 col[:] = 1.0
                 for c, lev in t:
                     if lev is None:

@@ -49,6 +49,7 @@ def _local_rows(X, y, w, off):
         return SparseRows(X, y, w, off)
     rows = DenseRows(X, y, w, off)
     rows.threads = 1
+    rows.keep_fitted = False  # a partition's eta and mu are never asked back from this object
     return rows
 
 

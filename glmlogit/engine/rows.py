@@ -53,6 +53,7 @@ class DenseRows:
         # Threads only pay off when there is enough work per pass.
         self.threads = min(os.cpu_count() or 1, 8) if self.n * self.p >= 200_000 else 1
         self.unit_weights = weights is None or bool(np.all(self.weights == 1.0))
+        self.keep_fitted = True  # keep the last pass's eta and mu for ``fitted``
         self._kept_beta: np.ndarray | None = None  # the last pass's beta, eta and mu (fitted)
         self._kept_family: Family | None = None
         self._kept: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
@@ -81,7 +82,7 @@ class DenseRows:
         nt = min(self.threads, len(spans))
         self._kept_beta = None
         keep = None
-        if beta is not None:
+        if beta is not None and self.keep_fitted:
             keep = (np.empty(self.n), np.empty(self.n))
         if nt <= 1:
             parts = [self._accumulate_spans(family, beta, spans, keep)]
