@@ -116,8 +116,19 @@ class _Encoder:
         return ("glmlogit-encoder", self._token)
 
     def na_mask(self, df: pd.DataFrame) -> np.ndarray:
-        na = df[self.na_cols].isna().any(axis=1).to_numpy() if self.na_cols else None
-        return np.zeros(len(df), bool) if na is None else na
+        """Rows with a missing value in any used column.  A NumPy float column whose sum is
+        finite holds no NaN, and integer or boolean NumPy columns cannot hold one: only other
+        columns are tested row by row (no copy of the partition, no n x k mask)."""
+        na = np.zeros(len(df), bool)
+        for c in self.na_cols:
+            col = df[c]
+            dt = col.dtype
+            if isinstance(dt, np.dtype) and dt.kind in "iub":
+                continue
+            if isinstance(dt, np.dtype) and dt.kind == "f" and np.isfinite(col.to_numpy().sum()):
+                continue
+            na |= col.isna().to_numpy()
+        return na
 
     def clean(self, df: pd.DataFrame) -> pd.DataFrame:
         na = self.na_mask(df)
