@@ -289,3 +289,20 @@ def test_local_cluster_equals_in_memory(df, ddf, processes):
         new = df.dropna()
         pred = b.predict(dd.from_pandas(new, npartitions=2)).compute()
     np.testing.assert_allclose(pred, a.predict(new), rtol=RTOL)
+
+
+def test_na_rows_by_column_kind_match_in_memory():
+    """Missing values in a float column (NaN), a nullable integer column (pd.NA) and a string
+    column (None) are dropped exactly as the in-memory fit drops them; an inf is not missing and
+    is reported, not dropped (the Dask NA mask skips float columns whose sum is finite)."""
+    df = _frame(1500, seed=3)
+    df["kn"] = pd.array(df.k, dtype="Int64")
+    df.loc[[10, 450], "kn"] = pd.NA
+    ref = gl.glm("y ~ x1 + kn + C(g)", df)
+    res = glm_dask("y ~ x1 + kn + C(g)", dd.from_pandas(df, npartitions=NPART))
+    assert res.n_dropped == ref.n_dropped == 6
+    np.testing.assert_allclose(res.params, ref.params, rtol=RTOL)
+    bad = df.copy()
+    bad.loc[20, "x2"] = np.inf
+    with pytest.raises(DataError, match="non-finite"):
+        glm_dask("y ~ x1 + x2", dd.from_pandas(bad, npartitions=NPART))
