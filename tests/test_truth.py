@@ -12,6 +12,7 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
+from glm_combos import COMBOS
 from scipy import special, stats
 
 import glmlogit as gl
@@ -25,23 +26,6 @@ SE_INVARIANT_RTOL = 1e-8  # SEs of equivalent fits: the information at iterates 
 EXACT_RTOL = 1e-12  # the same numbers reached by a different formula (rounding only)
 
 # --- data -----------------------------------------------------------------------------------
-COMBOS = [
-    ("binomial", "logit"),
-    ("binomial", "probit"),
-    ("binomial", "cloglog"),
-    ("binomial", "cauchit"),
-    ("poisson", "log"),
-    ("poisson", "identity"),
-    ("poisson", "sqrt"),
-    ("gaussian", "identity"),
-    ("gaussian", "log"),
-    ("gaussian", "inverse"),
-    ("gamma", "inverse"),
-    ("gamma", "log"),
-    ("gamma", "identity"),
-    ("inverse_gaussian", "inverse_squared"),
-    ("inverse_gaussian", "log"),
-]
 
 # Independent closed forms (not the package's): inverse link, dmu/deta, variance.
 INV = {
