@@ -1,0 +1,548 @@
+"""The model and results of a Dask fit (see :mod:`glmlogit.dask` for the fit itself).
+
+:class:`DaskGLM` runs ``irls`` on :class:`~glmlogit.engine.dask_rows.DaskRows`;
+:class:`DaskGLMResults` answers coefficient-level questions from the fit, computes the Pearson
+chi-squared, log-likelihood and null deviance in one more pass over the partitions, robust
+covariances in another, and returns per-row quantities (fitted values, residuals, predictions) as
+lazy Dask Series.  The per-partition tasks are module-level functions (picklable for a
+multi-process cluster).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from formulaic.errors import FormulaicError
+
+from .engine.dask_rows import DaskRows, ProgressRows, tree_reduce
+from .engine.irls import Fit, irls
+from .errors import DataError, GlmlogitError, GlmlogitWarning
+from .families import Family, Gamma, Gaussian, InverseGaussian
+from .results import GLMResults
+
+if TYPE_CHECKING:
+    from .dask import DaskDesign, _Encoder
+
+__all__ = ["DaskGLM", "DaskGLMResults", "is_dask_collection"]
+
+
+def is_dask_collection(data) -> bool:
+    """True for a Dask DataFrame (checked without importing dask when it is not loaded)."""
+    if "dask" not in sys.modules:
+        return False
+    return type(data).__module__.startswith("dask.") and hasattr(data, "npartitions")
+
+
+class DaskGLM:
+    """A GLM specification on Dask rows (the ``model`` of :class:`DaskGLMResults`)."""
+
+    def __init__(self, family: Family, design: DaskDesign, rows: DaskRows, printer=None):
+        self.family = family
+        self.design = design
+        self.rows = rows
+        self._printer = printer
+        self._fit_kw: dict = {}
+
+    def _wrap(self, rows, label="fit"):
+        return ProgressRows(rows, self._printer, label)
+
+    def fit(
+        self,
+        *,
+        start=None,
+        tol=1e-8,
+        coef_tol=1e-10,
+        max_iter=100,
+        cov_type="nonrobust",
+        groups=None,
+        cluster_correction="stata",
+    ) -> DaskGLMResults:
+        self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
+        fit = irls(
+            self._wrap(self.rows),
+            self.family,
+            start=None if start is None else np.asarray(start, float),
+            intercept_index=self.design.intercept_index,
+            **self._fit_kw,
+        )
+        return DaskGLMResults(
+            self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
+        )
+
+    def _fit_columns(self, cols, start=None) -> Fit:
+        cols = list(cols)
+        icpt = self.design.intercept_index
+        return irls(
+            self._wrap(self.rows.take_columns(cols), "submodel"),
+            self.family,
+            start=start,
+            intercept_index=cols.index(icpt) if icpt in cols else None,
+            **(self._fit_kw or {}),
+        )
+
+
+# --- passes at the solution ----------------------------------------------------------------------
+def _loglik_deviance_share(family: Family, n_pos: float, sw: float, tot: dict) -> float | None:
+    """The deviance to hand family.loglik on one partition so that the partitions' logliks sum
+    to the whole data's (estimated-scale families use the total deviance through n or sum(w))."""
+    dev = tot["deviance"]
+    if family.fixed_scale:
+        return dev
+    if isinstance(family, Gaussian):
+        return None if n_pos == 0 else dev * n_pos / tot["n_pos"]
+    if isinstance(family, Gamma | InverseGaussian):
+        return None if sw == 0 else dev * sw / tot["sum_w"]
+    raise GlmlogitError(f"log-likelihood on Dask data is not available for {family!r}")
+
+
+def _null_mu(family, y, off, null):
+    kind, val = null
+    if kind == "mean":
+        return np.full(len(y), val)
+    if kind == "offset":
+        return family.link.inverse(off.copy())
+    return family.link.inverse(np.full(len(y), val) + off)
+
+
+def _final_part(part, enc, family, beta, null, tot):
+    """[pearson chi2, loglik, null deviance, null loglik (fixed scale only)] of one partition."""
+    out = np.zeros(4)
+    for X, y, w, off in enc.chunks(part):
+        if len(y) == 0:
+            continue
+        eta = X @ beta + off
+        mu = family.link.inverse(eta)
+        with np.errstate(all="ignore"):
+            r = (y - mu) * np.sqrt(w) / np.sqrt(family.variance(mu))
+        out[0] += float(np.sum(r**2))
+        sh = _loglik_deviance_share(family, float(np.count_nonzero(w)), float(np.sum(w)), tot)
+        if sh is not None:
+            out[1] += family.loglik(y, mu, w, sh, eta)
+        mu0 = _null_mu(family, y, off, null)
+        out[2] += float(np.sum(family.deviance_terms(y, mu0, w)))
+        if family.fixed_scale:
+            out[3] += family.loglik(y, mu0, w, 0.0)
+    return out
+
+
+def _null_loglik_part(part, enc, family, null, tot):
+    out = np.zeros(1)
+    for _X, y, w, off in enc.chunks(part):
+        if len(y) == 0:
+            continue
+        mu0 = _null_mu(family, y, off, null)
+        sh = _loglik_deviance_share(family, float(np.count_nonzero(w)), float(np.sum(w)), tot)
+        if sh is not None:
+            out[0] += family.loglik(y, mu0, w, sh)
+    return out
+
+
+def _robust_part(part, enc, family, beta, keep, C, kind, groups_col):
+    """Meat of the sandwich on one partition (rows with positive weight, kept columns); with a
+    groups column, the per-cluster score sums as a DataFrame."""
+    from .robust import hat_values, score_factors
+
+    df = enc.clean(part)
+    k = int(keep.sum())
+    if groups_col is not None:
+        g = df[groups_col]
+        if g.isna().any():
+            raise GlmlogitError(f"groups has {int(g.isna().sum())} missing value(s) in fitted rows")
+    if len(df) == 0:
+        return (np.zeros((k, k)), 0) if groups_col is None else pd.DataFrame(columns=range(k))
+    X = enc.design(df)
+    X = cast(Any, X).toarray() if sp.issparse(X) else X
+    y = enc.response(df)
+    w, off = enc.vectors(df)
+    eta = X @ beta + off
+    mu = family.link.inverse(eta)
+    u, W = score_factors(y, mu, eta, w, family)
+    pos = w > 0
+    Xk = X[np.flatnonzero(pos)][:, np.flatnonzero(keep)]
+    u, W = u[pos], W[pos]
+    if groups_col is not None:
+        return pd.DataFrame(Xk * u[:, None]).groupby(g.to_numpy()[pos], sort=False).sum()
+    omega = u * u
+    n_unstable = 0
+    if kind in ("HC2", "HC3"):
+        h = hat_values(Xk, W, C)
+        n_unstable = int(np.sum(h > 1.0 - np.sqrt(np.finfo(float).eps)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            omega = omega / (1.0 - h) if kind == "HC2" else omega / (1.0 - h) ** 2
+    with np.errstate(invalid="ignore"):
+        meat = (Xk * omega[:, None]).T @ Xk
+    return meat, n_unstable
+
+
+def _sum_meat(*parts):
+    M = parts[0][0].copy()
+    bad = parts[0][1]
+    for m, b in parts[1:]:
+        M += m
+        bad += b
+    return M, bad
+
+
+def _sum_frames(*parts):
+    S = pd.concat(parts)
+    return S.groupby(level=0, sort=False).sum()
+
+
+# --- per-row quantities (lazy) ---------------------------------------------------------------------
+def _per_row_part(part, enc, family, beta, what):
+    df = enc.clean(part)
+    if len(df) == 0:
+        return pd.Series(np.zeros(0), index=df.index, name=what)
+    X = enc.design(df)
+    w, off = enc.vectors(df)
+    eta = X @ beta + off
+    if what == "linear":
+        return pd.Series(eta, index=df.index, name=what)
+    mu = family.link.inverse(eta)
+    if what == "fitted":
+        return pd.Series(mu, index=df.index, name=what)
+    y = enc.response(df)
+    if what == "resid_response":
+        r = y - mu
+    elif what == "resid_pearson":
+        r = (y - mu) * np.sqrt(w) / np.sqrt(family.variance(mu))
+    elif what == "resid_deviance":
+        dt = family.deviance_terms(y, mu, w, eta)
+        r = np.sign(y - mu) * np.sqrt(np.maximum(dt, 0.0))
+    else:  # resid_working
+        r = (y - mu) / family.link.mu_eta(eta)
+    return pd.Series(r, index=df.index, name=what)
+
+
+def _new_design_part(df: pd.DataFrame, enc: _Encoder) -> np.ndarray:
+    assert enc.spec is not None
+    needed = sorted(enc.spec.required_variables)
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"new data lacks column(s) {missing} used by the model "
+            f"(it has {list(map(str, df.columns))})"
+        )
+    enc.check_levels(df)
+    df = enc.cast(df)  # the fitted levels (formulaic mis-encodes pandas' "string" dtype)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            X = enc.design(df, na_action="ignore")
+    except (FormulaicError, Warning) as err:
+        raise DataError(f"cannot encode new data with the model's formula: {err}") from err
+    return cast(Any, X).toarray() if sp.issparse(X) else X
+
+
+def _predict_part(part, enc, family, beta, which, offset_col, offset_value):
+    X = _new_design_part(part, enc)
+    if offset_col is not None:
+        off = part[offset_col].to_numpy(dtype=float)
+    else:
+        off = np.broadcast_to(np.asarray(offset_value, dtype=float), (X.shape[0],))
+    eta = X @ beta + off
+    vals = eta if which == "linear" else family.link.inverse(eta)
+    return pd.Series(vals, index=part.index, name=which)
+
+
+# --- results -------------------------------------------------------------------------------------
+class DaskGLMResults(GLMResults):
+    """GLMResults for a fit on a Dask DataFrame.  Coefficient-level and model-level numbers are
+    plain numbers (computed with at most one or two extra passes, cached); per-row quantities are
+    lazy Dask Series indexed like the fitted rows of the input."""
+
+    model: DaskGLM  # type: ignore[assignment]
+    design: DaskDesign  # type: ignore[assignment]
+    out_of_core = True  # the data stay in Dask: per-row arrays are lazy, refits cost passes
+
+    def __init__(
+        self, model: DaskGLM, fit: Fit, cov_type: str = "nonrobust", cov_kwds: dict | None = None
+    ):
+        if cov_type == "cluster":
+            g = (cov_kwds or {}).get("groups")
+            if not isinstance(g, str):
+                raise GlmlogitError(
+                    "on Dask data, cov_type='cluster' needs groups= as a column name"
+                )
+        super().__init__(model, fit, cov_type, cov_kwds)  # type: ignore[arg-type]
+
+    def _groups(self, groups):  # a column name, read per partition in the robust pass
+        if not isinstance(groups, str) or groups not in self.design.ddf_full.columns:
+            raise GlmlogitError(f"groups={groups!r} is not a column of the data")
+        return groups
+
+    def get_robustcov(self, cov_type="HC0", groups=None, cluster_correction="stata"):
+        return DaskGLMResults(
+            self.model,
+            self._fit,
+            cov_type,
+            {"groups": groups, "cluster_correction": cluster_correction},
+        )
+
+    @property
+    def _beta0(self) -> np.ndarray:
+        return np.where(self._fit.aliased, 0.0, self._fit.coef)
+
+    def _parts(self, extra: list[str] | None = None) -> list:
+        d = self.design
+        if extra:
+            cols = list(dict.fromkeys(list(d.ddf.columns) + extra))
+            return list(d.ddf_full[cols].to_delayed())
+        return list(d.ddf.to_delayed())
+
+    def _pass(self, func, combine, *args, extra=None):
+        import dask
+
+        ctx = dask.delayed(args, pure=False)
+        tasks = [dask.delayed(_apply, pure=False)(func, part, ctx) for part in self._parts(extra)]
+        with _blas_single():
+            (out,) = dask.compute(tree_reduce(tasks, combine))
+        return out
+
+    # --- covariance ---
+    @cached_property
+    def _cov(self) -> np.ndarray:
+        if self.cov_type == "nonrobust":
+            return self._fit.cov_unscaled * self.scale
+
+        f = self._fit
+        keep = ~f.aliased
+        C = f.cov_unscaled[np.ix_(keep, keep)]
+        n, k = self.nobs, int(keep.sum())
+        enc, fam, b = self.design.encoder, self.family, self._beta0
+        if self.cov_type == "cluster":
+            gcol = self.cov_kwds["groups"]
+            S = self._pass(
+                _robust_part, _sum_frames, enc, fam, b, keep, C, "HC0", gcol, extra=[gcol]
+            )
+            G = len(S)
+            if G < 2:
+                raise GlmlogitError(f"cluster-robust covariance needs at least 2 clusters, got {G}")
+            Sm = S.to_numpy(dtype=float)
+            meat = Sm.T @ Sm
+            corr = self.cov_kwds.get("cluster_correction", "stata")
+            adj = 1.0
+            if corr in ("stata", "r"):
+                adj = G / (G - 1.0)
+            if corr == "stata":
+                adj *= (n - 1.0) / (n - k)
+        else:
+            meat, bad = self._pass(
+                _robust_part, _sum_meat, enc, fam, b, keep, C, self.cov_type, None
+            )
+            if bad:
+                warnings.warn(
+                    f"{self.cov_type} covariance is numerically unstable: {bad} row(s) have hat "
+                    "values of (almost) 1",
+                    GlmlogitWarning,
+                    stacklevel=2,
+                )
+            adj = n / (n - k) if self.cov_type == "HC1" else 1.0
+        with np.errstate(invalid="ignore"):
+            Vk = adj * (C @ meat @ C)
+        Vk = 0.5 * (Vk + Vk.T)
+        V = np.full(f.cov_unscaled.shape, np.nan)
+        V[np.ix_(keep, keep)] = Vk
+        return V
+
+    # --- model-level numbers ---
+    @cached_property
+    def nobs(self) -> int:
+        return int(self.design.nobs)
+
+    @cached_property
+    def _null(self) -> tuple[str, float]:
+        d = self.design
+        if not self._has_intercept:
+            return ("offset", 0.0)
+        if d.has_offset and d.offset_nonzero:
+            fit = self.model._fit_columns([d.intercept_index], start=None)
+            return ("fit", float(fit.coef[0]))
+        return ("mean", d.sum_wy / d.sum_w)
+
+    @cached_property
+    def _totals(self) -> dict:
+        d = self.design
+        return {"deviance": self.deviance, "n_pos": d.nobs, "sum_w": d.sum_w}
+
+    @cached_property
+    def _final(self) -> np.ndarray:
+        """One pass at the solution: Pearson chi2, llf, null deviance (and llnull if cheap)."""
+        return self._pass(
+            _final_part,
+            _sum_vectors,
+            self.design.encoder,
+            self.family,
+            self._beta0,
+            self._null,
+            self._totals,
+        )
+
+    @cached_property
+    def pearson_chi2(self) -> float:
+        return float(self._final[0])
+
+    @cached_property
+    def llf(self) -> float:
+        return float(self._final[1])
+
+    @cached_property
+    def null_deviance(self) -> float:
+        return float(self._final[2])
+
+    @cached_property
+    def llnull(self) -> float:
+        if self.family.fixed_scale:
+            return float(self._final[3])
+        tot = dict(self._totals, deviance=self.null_deviance)
+        out = self._pass(
+            _null_loglik_part, _sum_vectors, self.design.encoder, self.family, self._null, tot
+        )
+        return float(out[0])
+
+    @cached_property
+    def bic(self) -> float:
+        return -2.0 * self.llf + self._k * np.log(self.design.n_fitted)
+
+    # --- per row: lazy Dask Series ---
+    def _lazy(self, what: str):
+        d = self.design
+        return d.ddf.map_partitions(
+            _per_row_part,
+            d.encoder,
+            self.family,
+            self._beta0,
+            what,
+            meta=pd.Series(np.zeros(0), name=what),
+            enforce_metadata=False,
+        )
+
+    @cached_property
+    def fittedvalues(self):  # type: ignore[override]
+        return self._lazy("fitted")
+
+    @cached_property
+    def linear_predictor(self):  # type: ignore[override]
+        return self._lazy("linear")
+
+    @cached_property
+    def resid_response(self):  # type: ignore[override]
+        return self._lazy("resid_response")
+
+    @cached_property
+    def resid_pearson(self):  # type: ignore[override]
+        return self._lazy("resid_pearson")
+
+    @cached_property
+    def resid_deviance(self):  # type: ignore[override]
+        return self._lazy("resid_deviance")
+
+    @cached_property
+    def resid_working(self):  # type: ignore[override]
+        return self._lazy("resid_working")
+
+    def influence(self):
+        raise GlmlogitError(
+            "influence() is not available for a fit on Dask data (it needs data-wide residual "
+            "statistics per row); fit a pandas sample in memory for diagnostics"
+        )
+
+    def dfbetas(self):
+        raise GlmlogitError("dfbetas() is not available for a fit on Dask data")
+
+    def drop1(self, test=None):
+        raise GlmlogitError("drop1() is not available for a fit on Dask data; use lr_tests()")
+
+    def conf_int(self, alpha: float = 0.05, method: str = "wald"):
+        if method == "profile":
+            raise GlmlogitError(
+                "profile-likelihood intervals are not available for a fit on Dask data "
+                "(each limit needs many refits); use method='wald'"
+            )
+        return super().conf_int(alpha, method)
+
+    # --- prediction ---
+    def predict(self, newdata=None, which: str = "mean", offset=None):
+        """Dask DataFrame in, lazy Dask Series out; a pandas frame gives a pandas Series;
+        None gives the fitted values / linear predictor (lazy)."""
+        if which not in ("mean", "linear"):
+            raise GlmlogitError(f"which must be 'mean' or 'linear', got {which!r}")
+        if newdata is None:
+            return self.fittedvalues if which == "mean" else self.linear_predictor
+        d = self.design
+        ocol, oval = None, 0.0
+        if isinstance(offset, str):
+            ocol = offset
+        elif offset is not None:
+            oval = offset
+        elif d.offset_name is not None:
+            ocol = d.offset_name
+        elif d.has_offset:
+            raise DataError(
+                "the model was fitted with an offset array: pass offset= (a number or a column "
+                "name of the new data)"
+            )
+        args = (d.encoder, self.family, self._beta0, which, ocol, oval)
+        if is_dask_collection(newdata):
+            return newdata.map_partitions(
+                _predict_part,
+                *args,
+                meta=pd.Series(np.zeros(0), name=which),
+                enforce_metadata=False,
+            )
+        df = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(newdata)
+        return _predict_part(df, *args)
+
+    def get_prediction(self, newdata=None, offset=None):
+        from .results import PredictionResults
+
+        if newdata is None or is_dask_collection(newdata):
+            raise GlmlogitError(
+                "get_prediction on a Dask fit needs new data as a pandas DataFrame (standard "
+                "errors per row); use predict() for lazy predictions"
+            )
+        df = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(newdata)
+        X = _new_design_part(df, self.design.encoder)
+        d = self.design
+        if offset is not None:
+            off = np.broadcast_to(np.asarray(offset, dtype=float), (X.shape[0],))
+        elif d.offset_name is not None:
+            off = df[d.offset_name].to_numpy(dtype=float)
+        elif d.has_offset:
+            raise DataError("the model was fitted with an offset array: pass offset=")
+        else:
+            off = np.zeros(X.shape[0])
+        return PredictionResults(self, X, off, df.index)
+
+    def __repr__(self) -> str:
+        return (
+            f"<DaskGLMResults {self.family.name}({self.family.link.name}): "
+            f"{self.design.response_name} ~ {len(self._names)} columns, n={self.nobs}, "
+            f"deviance={self.deviance:.6g}>"
+        )
+
+
+def _apply(func, part, args):
+    return func(part, *args)
+
+
+def _sum_vectors(*parts):
+    out = np.array(parts[0], dtype=float)
+    for a in parts[1:]:
+        out = out + a
+    return out
+
+
+def _blas_single():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
