@@ -24,7 +24,7 @@ from glmlogit.errors import (
 )
 from glmlogit.multinomial import Multinomial, MultinomialResults, multinomial
 
-mn = importlib.import_module("glmlogit.multinomial")  # the module (gl.multinomial is the function)
+mn = importlib.import_module("glmlogit.multinomial_fit")  # the engine module (passes, chunking)
 
 REF = Path(__file__).parent / "reference"
 EXACT_CASES = ["iris_sepal_length", "housing_weighted", "sim4"]
