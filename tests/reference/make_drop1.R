@@ -1,10 +1,11 @@
 # R references for drop1 (single-term deletions) and per-coefficient LR tests.
-# Run by hand:  cd tests/reference && Rscript make_drop1.R
+# Run by hand:  cd tests/reference && Rscript make_drop1.R  (sources common.R for read_data)
 # Fits use glm.control(epsilon = 1e-15, maxit = 1000) so that the full model and every refit
 # inside drop1 are at the exact MLE (none of these designs is rank deficient, so the tiny epsilon
 # cannot disturb R's QR rank detection).  Doubles are written with 17 significant digits.
 suppressMessages(library(jsonlite))
 options(digits = 17)
+source("common.R")
 ctl <- glm.control(epsilon = 1e-15, maxit = 1000)
 num <- function(x) ifelse(is.na(x), "null", sprintf("%.17g", x))
 arr <- function(x) paste0("[", paste(num(x), collapse = ", "), "]")
@@ -29,8 +30,8 @@ cases <- list(
 )
 
 for (cs in cases) {
-  df <- read.csv(file.path("data", cs$data))
-  for (v in cs$factors) df[[v]] <- factor(df[[v]])
+  df <- read_data(cs$data)  # string columns as factors with sorted levels
+  for (v in cs$factors) df[[v]] <- factor(df[[v]])  # and the numeric-coded ones (cyl, District)
   args <- list(formula = as.formula(cs$f), data = df, family = fams[[cs$family]](link = cs$link),
                control = ctl)
   if (!is.null(cs$offset)) args$offset <- df[[cs$offset]]

@@ -5,6 +5,9 @@
 ##
 ##     cd tests/reference && Rscript make_firth_profile.R
 ##
+## (the CSV / JSON writers and read_data are in common.R, sourced from this
+## directory).
+##
 ## Reads the data sets written by make_reference.R (data/birthwt.csv,
 ## data/menarche.csv, data/warpbreaks.csv, data/clotting.csv,
 ## data/mtcars.csv) and writes two new ones: data/endometrial.csv (brglm2's
@@ -50,78 +53,10 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 options(digits = 17, warn = 1)
+source("common.R")
 
-data_dir <- "data"
 dir.create("firth", showWarnings = FALSE)
 dir.create("profile", showWarnings = FALSE)
-
-## ---------------------------------------------------------------------------
-## Output helpers (as make_reference.R: shortest round-trip decimal form)
-## ---------------------------------------------------------------------------
-
-num2str <- function(x) {
-  vapply(x, function(v) {
-    if (is.na(v)) return("NA")
-    if (is.infinite(v)) return(if (v > 0) "Inf" else "-Inf")
-    for (d in 15:17) {
-      s <- formatC(v, digits = d, format = "g")
-      if (as.numeric(s) == v) return(trimws(s))
-    }
-    stop("no round-trip representation for ", v)
-  }, character(1), USE.NAMES = FALSE)
-}
-
-write_dataset <- function(df, file) {
-  stopifnot(all(grepl("^[A-Za-z][A-Za-z0-9_]*$", names(df))))
-  out <- df
-  for (j in seq_along(df)) out[[j]] <- num2str(as.numeric(df[[j]]))
-  path <- file.path(data_dir, file)
-  write.csv(out, path, row.names = FALSE, quote = FALSE)
-  back <- read.csv(path)
-  for (j in seq_along(df))
-    if (!identical(as.numeric(df[[j]]), as.numeric(back[[j]])))
-      stop(file, ": column ", names(df)[j], " does not round-trip")
-  invisible(path)
-}
-
-## JSON numbers at full precision; +-Inf as the strings "Inf" / "-Inf"
-## (JSON has no infinity), NA as null.
-json_num <- function(x) {
-  s <- num2str(as.numeric(x))
-  s[is.na(x)] <- "null"
-  fin <- is.infinite(x)
-  s[fin] <- paste0("\"", s[fin], "\"")
-  s
-}
-full_precision <- function(obj) {
-  if (is.list(obj)) {
-    obj[] <- lapply(obj, full_precision)
-    return(obj)
-  }
-  if (!is.double(obj)) return(obj)
-  txt <- if (is.matrix(obj)) {
-    rows <- apply(obj, 1, function(r) paste0("[", paste(json_num(r), collapse = ", "), "]"))
-    paste0("[", paste(rows, collapse = ",\n    "), "]")
-  } else if (inherits(obj, "AsIs") || length(obj) != 1L) {
-    paste0("[", paste(json_num(obj), collapse = ", "), "]")
-  } else {
-    json_num(obj)
-  }
-  structure(txt, class = "json")
-}
-write_case <- function(out, dir) {
-  path <- file.path(dir, paste0(out$name, ".json"))
-  write_json(full_precision(out), path, auto_unbox = TRUE, json_verbatim = TRUE,
-             digits = NA, null = "null", na = "null", pretty = TRUE)
-  back <- fromJSON(path)
-  for (key in names(out)) {
-    v <- out[[key]]
-    if (is.double(v) && all(is.finite(v)) &&
-        !identical(unname(as.numeric(back[[key]])), unname(as.numeric(v))))
-      stop(out$name, ": JSON field ", key, " does not round-trip")
-  }
-  invisible(path)
-}
 
 ## ---------------------------------------------------------------------------
 ## Data
@@ -141,17 +76,14 @@ toy <- data.frame(
   z = c(3.1, 1.4, 4.1, 1.5, 5.9, 2.6, 5.3, 5.8, 9.7, 9.3))
 write_dataset(toy, "separated_toy.csv")
 
-rd <- function(file) read.csv(file.path(data_dir, file), stringsAsFactors = FALSE)
-sorted_factor <- function(x) factor(x, levels = sort(unique(x), method = "radix"))
-bw <- rd("birthwt.csv")
-bw$race <- sorted_factor(bw$race)
+## read_data (common.R): string columns (race, wool, tension, car) as factors
+## with sorted levels.
+bw <- read_data("birthwt.csv")
 bw$age_off <- 0.05 * bw$age     # offset for the Firth offset case
-mn <- rd("menarche.csv")
-wb <- rd("warpbreaks.csv")
-wb$wool <- sorted_factor(wb$wool)
-wb$tension <- sorted_factor(wb$tension)
-cl <- rd("clotting.csv")
-mt <- rd("mtcars.csv")
+mn <- read_data("menarche.csv")
+wb <- read_data("warpbreaks.csv")
+cl <- read_data("clotting.csv")
+mt <- read_data("mtcars.csv")
 
 ## ---------------------------------------------------------------------------
 ## Firth by hand (logistf's algorithm), used for tests and profiles
@@ -301,11 +233,7 @@ firth_inference <- function(X, y, w, off, full, level = 0.95) {
 ## ---------------------------------------------------------------------------
 
 firth_case <- function(name, description, data, file, source, formula_r, formula_py,
-                       weights = NULL, offset = NULL, separated = FALSE) {
-  list(name = name, description = description, data = data, file = file,
-       source = source, formula_r = formula_r, formula_py = formula_py,
-       weights = weights, offset = offset, separated = separated)
-}
+                       weights = NULL, offset = NULL, separated = FALSE) case_args()
 firth_cases <- list(
   firth_case("endometrial", "Endometrial cancer grade HG on NV, PI, EH (Heinze & Schemper 2002); quasi-complete separation in NV: the ML estimate of NV is infinite, Firth's is finite.",
              endo, "endometrial.csv", "R package brglm2, data(endometrial); Heinze & Schemper (2002)",
@@ -393,7 +321,7 @@ for (cs in firth_cases) {
   )
   if (is.null(out$weights)) out["weights"] <- list(NULL)
   if (is.null(out$offset)) out["offset"] <- list(NULL)
-  write_case(out, "firth")
+  write_case(out, "firth", inf_as_string = TRUE)
   summary_rows[[cs$name]] <- data.frame(case = cs$name, hand_vs_brglm2 = rel_vs_brglm2,
                                         max_abs_score = max(abs(st_b$U)))
 }
@@ -479,11 +407,7 @@ exact_profile <- function(fit, level = 0.95, which = seq_along(coef(fit))) {
 }
 
 prof_case <- function(name, description, data, file, formula_r, formula_py, family,
-                      weights = NULL, separated = FALSE, which = NULL) {
-  list(name = name, description = description, data = data, file = file,
-       formula_r = formula_r, formula_py = formula_py, family = family,
-       weights = weights, separated = separated, which = which)
-}
+                      weights = NULL, separated = FALSE, which = NULL) case_args()
 prof_cases <- list(
   prof_case("birthwt_logit", "Logistic regression, MASS birthwt, race as a factor (reference black).",
             bw, "birthwt.csv", "low ~ age + lwt + race + smoke + ptl + ht + ui",
@@ -538,7 +462,7 @@ for (cs in prof_cases) {
     profile_exact_upper = I(ex$upper)
   )
   if (is.null(out$weights)) out["weights"] <- list(NULL)
-  write_case(out, "profile")
+  write_case(out, "profile", inf_as_string = TRUE)  # infinite profile limits as "Inf"
   ok <- is.finite(ex$lower) & is.finite(ex$upper)
   if (!cs$separated)
     prow[[cs$name]] <- data.frame(

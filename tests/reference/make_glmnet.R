@@ -4,6 +4,8 @@
 ##
 ##     cd tests/reference && Rscript make_glmnet.R
 ##
+## (read_data is in common.R, sourced from this directory).
+##
 ## Reads data/birthwt.csv and data/insurance.csv (written by make_reference.R, so the
 ## rows are exactly those of the glm fixtures) and writes glmnet/<case>.json, one file
 ## per case, each holding the design matrix it was fitted on (no intercept column),
@@ -23,6 +25,7 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 options(warn = 1)
+source("common.R")
 
 out_dir <- "glmnet"
 dir.create(out_dir, showWarnings = FALSE)
@@ -37,9 +40,9 @@ mat <- function(m) {  # list of rows
             class = "json")
 }
 
-write_case <- function(name, description, x, y, family, alpha, weights = NULL,
-                       offset = NULL, penalty.factor = NULL, standardize = FALSE,
-                       nlambda = 20, lambda.min.ratio = 1e-3) {
+write_glmnet_case <- function(name, description, x, y, family, alpha, weights = NULL,
+                              offset = NULL, penalty.factor = NULL, standardize = FALSE,
+                              nlambda = 20, lambda.min.ratio = 1e-3) {
   n <- nrow(x)
   w <- if (is.null(weights)) rep(1, n) else weights
   o <- if (is.null(offset)) rep(0, n) else offset
@@ -103,36 +106,34 @@ write_case <- function(name, description, x, y, family, alpha, weights = NULL,
 ## ---------------------------------------------------------------------------
 ## birthwt: binomial logit on numeric columns
 ## ---------------------------------------------------------------------------
-bw <- read.csv("data/birthwt.csv", stringsAsFactors = FALSE)
+bw <- read_data("birthwt.csv")
 xb <- as.matrix(bw[, c("age", "lwt", "smoke", "ptl", "ht", "ui", "ftv")])
 storage.mode(xb) <- "double"
 yb <- as.numeric(bw$low)
 
-write_case("birthwt_lasso", "birthwt low ~ age + lwt + smoke + ptl + ht + ui + ftv, lasso",
-           xb, yb, "binomial", alpha = 1)
-write_case("birthwt_enet", "birthwt, elastic net l1_ratio 0.5", xb, yb, "binomial", alpha = 0.5)
-write_case("birthwt_ridge", "birthwt, ridge (lambda_max as for alpha = 0.001, as glmnet)",
-           xb, yb, "binomial", alpha = 0, lambda.min.ratio = 1e-4)
-write_case("birthwt_weights_pf",
-           "birthwt with prior weights w and penalty factors (one zero: unpenalized), l1_ratio 0.7",
-           xb, yb, "binomial", alpha = 0.7, weights = as.numeric(bw$w),
-           penalty.factor = c(1, 0.5, 2, 1, 0, 1, 1))
-write_case("birthwt_standardize", "birthwt, lasso with standardize = TRUE", xb, yb,
-           "binomial", alpha = 1, standardize = TRUE)
+write_glmnet_case("birthwt_lasso", "birthwt low ~ age + lwt + smoke + ptl + ht + ui + ftv, lasso",
+                  xb, yb, "binomial", alpha = 1)
+write_glmnet_case("birthwt_enet", "birthwt, elastic net l1_ratio 0.5", xb, yb, "binomial", alpha = 0.5)
+write_glmnet_case("birthwt_ridge", "birthwt, ridge (lambda_max as for alpha = 0.001, as glmnet)",
+                  xb, yb, "binomial", alpha = 0, lambda.min.ratio = 1e-4)
+write_glmnet_case("birthwt_weights_pf",
+                  "birthwt with prior weights w and penalty factors (one zero: unpenalized), l1_ratio 0.7",
+                  xb, yb, "binomial", alpha = 0.7, weights = as.numeric(bw$w),
+                  penalty.factor = c(1, 0.5, 2, 1, 0, 1, 1))
+write_glmnet_case("birthwt_standardize", "birthwt, lasso with standardize = TRUE", xb, yb,
+                  "binomial", alpha = 1, standardize = TRUE)
 
 ## ---------------------------------------------------------------------------
 ## Insurance: Poisson log with offset log(Holders), treatment dummies
 ## ---------------------------------------------------------------------------
-ins <- read.csv("data/insurance.csv", stringsAsFactors = FALSE)
-ins$District <- factor(ins$District)
-ins$Group <- factor(ins$Group, levels = sort(unique(ins$Group), method = "radix"))
-ins$Age <- factor(ins$Age, levels = sort(unique(ins$Age), method = "radix"))
+ins <- read_data("insurance.csv")      # Group, Age: factors with sorted levels
+ins$District <- factor(ins$District)   # labels "1".."4" read back as integers
 xi <- model.matrix(~ District + Group + Age, ins)[, -1]
 yi <- as.numeric(ins$Claims)
 
-write_case("insurance_lasso", "Insurance Claims ~ District + Group + Age, offset log(Holders), lasso",
-           xi, yi, "poisson", alpha = 1, offset = ins$log_holders)
-write_case("insurance_enet", "Insurance, elastic net l1_ratio 0.3", xi, yi, "poisson",
-           alpha = 0.3, offset = ins$log_holders)
-write_case("insurance_ridge", "Insurance, ridge", xi, yi, "poisson", alpha = 0,
-           offset = ins$log_holders, lambda.min.ratio = 1e-4)
+write_glmnet_case("insurance_lasso", "Insurance Claims ~ District + Group + Age, offset log(Holders), lasso",
+                  xi, yi, "poisson", alpha = 1, offset = ins$log_holders)
+write_glmnet_case("insurance_enet", "Insurance, elastic net l1_ratio 0.3", xi, yi, "poisson",
+                  alpha = 0.3, offset = ins$log_holders)
+write_glmnet_case("insurance_ridge", "Insurance, ridge", xi, yi, "poisson", alpha = 0,
+                  offset = ins$log_holders, lambda.min.ratio = 1e-4)

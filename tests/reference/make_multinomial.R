@@ -4,6 +4,8 @@
 ##
 ##     cd tests/reference && Rscript make_multinomial.R
 ##
+## (the CSV / JSON writers are in common.R, sourced from this directory).
+##
 ## Writes
 ##   data/iris.csv, data/housing.csv, data/multinom_sim4.csv   the data as fitted
 ##       (column names without dots; numbers in the shortest form that reads back
@@ -38,69 +40,12 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 options(digits = 17, warn = 1)
+source("common.R")
 
 data_dir <- "data"
 out_dir <- "multinomial"
 dir.create(data_dir, showWarnings = FALSE)
 dir.create(out_dir, showWarnings = FALSE)
-
-## ---------------------------------------------------------------------------
-## Output helpers
-## ---------------------------------------------------------------------------
-num2str <- function(x) {
-  vapply(x, function(v) {
-    if (is.na(v)) return("null")
-    if (!is.finite(v)) stop("non-finite value")
-    for (d in 15:17) {
-      s <- formatC(v, digits = d, format = "g")
-      if (as.numeric(s) == v) return(trimws(s))
-    }
-    stop("no round-trip representation for ", v)
-  }, character(1), USE.NAMES = FALSE)
-}
-
-write_dataset <- function(df, file) {
-  stopifnot(all(grepl("^[A-Za-z][A-Za-z0-9_]*$", names(df))))
-  out <- df
-  is_chr <- logical(ncol(df))
-  for (j in seq_along(df)) {
-    v <- df[[j]]
-    if (is.factor(v) || is.character(v)) {
-      out[[j]] <- as.character(v)
-      is_chr[j] <- TRUE
-    } else {
-      out[[j]] <- sub("^null$", "NA", num2str(v))
-    }
-  }
-  path <- file.path(data_dir, file)
-  write.csv(out, path, row.names = FALSE, quote = if (any(is_chr)) which(is_chr) else FALSE)
-  back <- read.csv(path, stringsAsFactors = FALSE)
-  for (j in seq_along(df)) {
-    v <- df[[j]]
-    ref <- if (is.factor(v) || is.character(v)) as.character(v) else as.numeric(v)
-    if (!identical(back[[j]], ref) && !isTRUE(all(back[[j]] == ref)))
-      stop(sprintf("%s: column %s does not round-trip", file, names(df)[j]))
-  }
-}
-
-## Doubles verbatim at full precision (jsonlite writes at most 15 digits).
-## Vectors become arrays, matrices arrays of rows; I() forces an array.
-full_precision <- function(obj) {
-  if (is.list(obj)) {
-    obj[] <- lapply(obj, full_precision)
-    return(obj)
-  }
-  if (!is.double(obj)) return(obj)
-  txt <- if (is.matrix(obj)) {
-    rows <- apply(obj, 1, function(r) paste0("[", paste(num2str(r), collapse = ", "), "]"))
-    paste0("[", paste(rows, collapse = ",\n    "), "]")
-  } else if (inherits(obj, "AsIs") || length(obj) != 1L) {
-    paste0("[", paste(num2str(obj), collapse = ", "), "]")
-  } else {
-    num2str(obj)
-  }
-  structure(txt, class = "json")
-}
 
 ## ---------------------------------------------------------------------------
 ## Fitting
@@ -213,8 +158,7 @@ run_case <- function(name, description, dataset, formula_r, formula_py, data, w,
     cat(sprintf("%s: separated; nnet deviance %.6g, max |coef| %.4g\n",
                 name, fit$deviance, max(abs(cf))))
   }
-  write_json(full_precision(out), file.path(out_dir, paste0(name, ".json")),
-             auto_unbox = TRUE, json_verbatim = TRUE, pretty = TRUE, digits = NA)
+  write_case(out, out_dir, check = character(0), null = "list")  # NULL weights as {}
 }
 
 ## ---------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 ##
 ##     cd tests/reference && Rscript make_reference.R
 ##
+## (the shared helpers -- CSV/JSON writing, fit_glm, fixed_point -- are in
+## common.R, sourced from this directory).
+##
 ## Writes
 ##   data/<dataset>.csv  the data sets exactly as fitted (numbers with the
 ##                       shortest representation that round-trips to the same
@@ -27,72 +30,12 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 options(digits = 17, warn = 1)
+source("common.R")
 
 data_dir <- "data"
 glm_dir <- "glm"
 dir.create(data_dir, showWarnings = FALSE)
 dir.create(glm_dir, showWarnings = FALSE)
-
-REL_TOL <- 1e-13     # fixed point: max relative coefficient change
-MAX_ROUNDS <- 200    # cap on refits
-REFIT_CONTROL <- glm.control(epsilon = 1e-8, maxit = 100)
-
-## ---------------------------------------------------------------------------
-## CSV output
-## ---------------------------------------------------------------------------
-
-## Shortest decimal representation (15, 16 or 17 significant digits) that reads
-## back as exactly the same double.  write.csv itself only keeps 15 digits.
-num2str <- function(x) {
-  vapply(x, function(v) {
-    if (is.na(v)) return("NA")
-    for (d in 15:17) {
-      s <- formatC(v, digits = d, format = "g")
-      if (as.numeric(s) == v) return(trimws(s))
-    }
-    stop("no round-trip representation for ", v)
-  }, character(1), USE.NAMES = FALSE)
-}
-
-## Write `df` (factors -> labels, logicals -> 0/1, numbers at full precision)
-## and check that reading the file back gives identical values.
-write_dataset <- function(df, file) {
-  stopifnot(all(grepl("^[A-Za-z][A-Za-z0-9_]*$", names(df))))
-  out <- df
-  is_chr <- logical(ncol(df))
-  for (j in seq_along(df)) {
-    v <- df[[j]]
-    if (is.factor(v) || is.character(v)) {
-      out[[j]] <- as.character(v)
-      is_chr[j] <- TRUE
-    } else if (is.logical(v)) {
-      out[[j]] <- as.integer(v)
-    } else {
-      out[[j]] <- num2str(v)
-    }
-  }
-  path <- file.path(data_dir, file)
-  write.csv(out, path, row.names = FALSE,
-            quote = if (any(is_chr)) which(is_chr) else FALSE)
-  back <- read.csv(path, stringsAsFactors = FALSE)
-  for (j in seq_along(df)) {
-    v <- df[[j]]
-    ref <- if (is.factor(v) || is.character(v)) as.character(v)
-           else if (is.logical(v)) as.integer(v) else as.numeric(v)
-    got <- if (is.character(ref)) as.character(back[[j]]) else as.numeric(back[[j]])
-    if (!identical(ref, got))
-      stop(sprintf("%s: column %s does not round-trip", file, names(df)[j]))
-  }
-  invisible(path)
-}
-
-## A factor whose levels are the labels in sorted (C-locale / Python) order, so
-## R's treatment-contrast reference level is the alphabetically first label,
-## exactly as formulaic's C() chooses it.
-sorted_factor <- function(x) {
-  x <- as.character(x)
-  factor(x, levels = sort(unique(x), method = "radix"))
-}
 
 ## ---------------------------------------------------------------------------
 ## Data sets
@@ -198,12 +141,7 @@ for (d in datasets) write_dataset(d$df, d$file)
 ## prior-weight column, offset column, optional start (function of the data),
 ## rows to predict.
 case <- function(name, description, data, formula_r, formula_py, family,
-                 weights = NULL, offset = NULL, start = NULL, predict_rows = NULL) {
-  list(name = name, description = description, data = data,
-       formula_r = formula_r, formula_py = formula_py, family = family,
-       weights = weights, offset = offset, start = start,
-       predict_rows = predict_rows)
-}
+                 weights = NULL, offset = NULL, start = NULL, predict_rows = NULL) case_args()
 
 cases <- list(
   case("birthwt_logit",
@@ -272,60 +210,18 @@ cases <- list(
 ## Fitting helpers
 ## ---------------------------------------------------------------------------
 
-## Evaluate a glm() call whose weights/offset are column *names* in the data,
-## so that predict(newdata = ...) finds the offset in newdata as well.
-fit_glm <- function(cs, dat, start = NULL, control = glm.control()) {
-  args <- list(as.name("glm"), formula = as.formula(cs$formula_r),
-               family = cs$family, data = as.name("dat"), control = control)
-  if (!is.null(cs$weights)) args$weights <- as.name(cs$weights)
-  if (!is.null(cs$offset)) args$offset <- as.name(cs$offset)
-  if (!is.null(start)) args$start <- start
-  withCallingHandlers(
-    eval(as.call(args), list(dat = dat), environment()),
-    warning = function(w) {
-      ## Expected where R clamps mu to [eps, 1 - eps] (menarche_cloglog: the
-      ## oldest age group has fitted value 1 - 2^-52); noted once per case.
-      if (grepl("fitted probabilities numerically 0 or 1", conditionMessage(w))) {
-        clamp_note <<- TRUE
-        invokeRestart("muffleWarning")
-      }
-    })
+## fit_glm() (common.R), noting instead of printing glm.fit's warning where R
+## clamps mu to [eps, 1 - eps] (menarche_cloglog: the oldest age group has
+## fitted value 1 - 2^-52); noted once per case.
+fit_case <- function(...) {
+  withCallingHandlers(fit_glm(...), warning = function(w) {
+    if (grepl("fitted probabilities numerically 0 or 1", conditionMessage(w))) {
+      clamp_note <<- TRUE
+      invokeRestart("muffleWarning")
+    }
+  })
 }
 clamp_note <- FALSE
-
-rel_change <- function(new, old) {
-  ok <- !is.na(new) & !is.na(old)
-  max(abs(new[ok] - old[ok]) / (abs(old[ok]) + 1e-300))
-}
-
-## Refit with start = previous coefficients (NA -> 0) until the coefficients
-## stop changing.  `refit(start)` returns a fit with $coefficients.
-fixed_point <- function(fit, refit) {
-  rounds <- 0L
-  best <- Inf
-  stall <- 0L
-  repeat {
-    old <- fit$coefficients
-    st <- old
-    st[is.na(st)] <- 0
-    fit <- refit(unname(st))
-    rounds <- rounds + 1L
-    new <- fit$coefficients
-    if (!identical(is.na(new), is.na(old)))
-      stop("aliasing pattern changed during refitting")
-    rel <- rel_change(new, old)
-    if (rel < REL_TOL || rounds >= MAX_ROUNDS) break
-    if (rel < best) {
-      best <- rel
-      stall <- 0L
-    } else {
-      stall <- stall + 1L
-      if (stall >= 5L) break  # no longer improving: at rounding level
-    }
-  }
-  if (!fit$converged) stop("refit did not converge")
-  list(fit = fit, rounds = rounds, last_rel = rel)
-}
 
 ## Sequential analysis of deviance as anova.glm() computes it, but with each
 ## sub-model refitted to its fixed point (anova.glm would refit the sub-models
@@ -392,33 +288,6 @@ link_name <- c(logit = "logit", probit = "probit", cloglog = "cloglog",
                cauchit = "cauchit", log = "log", identity = "identity",
                inverse = "inverse", sqrt = "sqrt", "1/mu^2" = "inverse_squared")
 
-## JSON numbers at full precision.  jsonlite (even with digits = NA or I(17))
-## writes at most 15 significant digits, so doubles are formatted here with
-## num2str() (shortest round-trip form) and passed to write_json() verbatim.
-## Vectors marked with I() become arrays, matrices arrays of rows, NA null.
-json_num <- function(x) {
-  if (any(!is.finite(x) & !is.na(x))) stop("non-finite value in JSON output")
-  s <- num2str(as.numeric(x))
-  s[is.na(x)] <- "null"
-  s
-}
-full_precision <- function(obj) {
-  if (is.list(obj)) {
-    obj[] <- lapply(obj, full_precision)
-    return(obj)
-  }
-  if (!is.double(obj)) return(obj)
-  txt <- if (is.matrix(obj)) {
-    rows <- apply(obj, 1, function(r) paste0("[", paste(json_num(r), collapse = ", "), "]"))
-    paste0("[", paste(rows, collapse = ",\n    "), "]")
-  } else if (inherits(obj, "AsIs") || length(obj) != 1L) {
-    paste0("[", paste(json_num(obj), collapse = ", "), "]")
-  } else {
-    json_num(obj)
-  }
-  structure(txt, class = "json")
-}
-
 ## Full-length vector by coefficient name, NA where aliased / absent.
 by_name <- function(values, names_all) unname(values[names_all])
 
@@ -434,19 +303,19 @@ for (cs in cases) {
   clamp_note <- FALSE
 
   ## 1. R's default fit (with start= only where glm() cannot fit without).
-  no_start <- tryCatch(fit_glm(cs, dat), error = function(e) e)
+  no_start <- tryCatch(fit_case(cs, dat), error = function(e) e)
   r_needs_start <- inherits(no_start, "error")
   if (r_needs_start) {
     if (is.null(cs$start)) stop(cs$name, ": glm() failed: ", conditionMessage(no_start))
     cat(sprintf("%s: glm() without start fails: %s\n", cs$name, conditionMessage(no_start)))
-    fit0 <- fit_glm(cs, dat, start = cs$start(dat))
+    fit0 <- fit_case(cs, dat, start = cs$start(dat))
   } else {
     if (!is.null(cs$start)) stop(cs$name, ": start given but glm() works without it")
     fit0 <- no_start
   }
 
   ## 2. Refit to the fixed point.
-  fp <- fixed_point(fit0, function(start) fit_glm(cs, dat, start = start, control = REFIT_CONTROL))
+  fp <- fixed_point(fit0, function(start) fit_case(cs, dat, start = start, control = REFIT_CONTROL))
   fit <- fp$fit
   stopifnot(identical(is.na(coef(fit0)), is.na(coef(fit))))
 
@@ -534,18 +403,10 @@ for (cs in cases) {
   out$refit_rounds <- fp$rounds
   out$max_rel_change_default <- rel_change(coef(fit0), coef(fit))
 
-  json_path <- file.path(glm_dir, paste0(cs$name, ".json"))
-  write_json(full_precision(out), json_path, auto_unbox = TRUE, json_verbatim = TRUE,
-             digits = NA, null = "null", na = "null", pretty = TRUE)
-
   ## The file must read back to exactly the numbers computed.
-  back <- fromJSON(json_path)
-  for (key in c("params", "bse", "pvalues", "cov_params", "fitted", "linear_predictor",
-                "resid_deviance", "predict_response_se", "deviance", "llf", "aic")) {
-    ref <- unname(as.numeric(out[[key]]))
-    if (!identical(unname(as.numeric(back[[key]])), ref))
-      stop(cs$name, ": JSON field ", key, " does not round-trip")
-  }
+  write_case(out, glm_dir,
+             check = c("params", "bse", "pvalues", "cov_params", "fitted", "linear_predictor",
+                       "resid_deviance", "predict_response_se", "deviance", "llf", "aic"))
 
   summary_rows[[cs$name]] <- data.frame(
     case = cs$name, needs_start = r_needs_start, iter = fit0$iter,

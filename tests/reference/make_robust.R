@@ -5,6 +5,9 @@
 ##
 ##     cd tests/reference && Rscript make_robust.R
 ##
+## (helpers shared with the other scripts -- JSON writing, read_data, fit_glm,
+## fixed_point -- are in common.R, sourced from this directory).
+##
 ## Reads the data sets written by make_reference.R (data/*.csv) and writes
 ## robust/<case>.json, one file per case, with
 ##   * sandwich::vcovHC(fit, type = "HC0" | "HC1" | "HC2" | "HC3");
@@ -21,9 +24,10 @@
 ##     not installed), and for 0/1 responses pROC::auc and the 0.5 table.
 ##
 ## Exact MLE: every fit is refitted with start = its coefficients until they
-## reach a fixed point (as make_reference.R).  This matters here more than for
-## the coefficients: glm.fit's QR, hence hatvalues and summary()$cov.unscaled
-## (sandwich's bread), is taken at the weights of the *previous* iterate.
+## reach a fixed point (fixed_point() in common.R, as make_reference.R).  This
+## matters here more than for the coefficients: glm.fit's QR, hence hatvalues
+## and summary()$cov.unscaled (sandwich's bread), is taken at the weights of the
+## *previous* iterate.
 ##
 ## Rows with prior weight 0 (case birthwt_zero_weights): R's influence
 ## measures omit them (the vectors are shorter); they are stored as null.
@@ -46,66 +50,16 @@ suppressPackageStartupMessages({
   library(pROC)
 })
 options(digits = 17, warn = 1)
+source("common.R")
 
 out_dir <- "robust"
 dir.create(out_dir, showWarnings = FALSE)
-REL_TOL <- 1e-13
-MAX_ROUNDS <- 200
-REFIT_CONTROL <- glm.control(epsilon = 1e-8, maxit = 100)
-
-## --- JSON at full precision (as make_reference.R) --------------------------------------------
-num2str <- function(x) {
-  vapply(x, function(v) {
-    if (is.na(v)) return("NA")
-    for (d in 15:17) {
-      s <- formatC(v, digits = d, format = "g")
-      if (as.numeric(s) == v) return(trimws(s))
-    }
-    stop("no round-trip representation for ", v)
-  }, character(1), USE.NAMES = FALSE)
-}
-json_num <- function(x) {
-  if (any(!is.finite(x) & !is.na(x))) stop("non-finite value in JSON output")
-  s <- num2str(as.numeric(x))
-  s[is.na(x)] <- "null"
-  s
-}
-full_precision <- function(obj) {
-  if (is.list(obj)) {
-    obj[] <- lapply(obj, full_precision)
-    return(obj)
-  }
-  if (!is.double(obj)) return(obj)
-  txt <- if (is.matrix(obj)) {
-    rows <- apply(obj, 1, function(r) paste0("[", paste(json_num(r), collapse = ", "), "]"))
-    paste0("[", paste(rows, collapse = ",\n    "), "]")
-  } else if (inherits(obj, "AsIs") || length(obj) != 1L) {
-    paste0("[", paste(json_num(obj), collapse = ", "), "]")
-  } else {
-    json_num(obj)
-  }
-  structure(txt, class = "json")
-}
-
-## --- data ---------------------------------------------------------------------------------------
-## Character columns become factors with levels in sorted (C-locale) order,
-## the reference level formulaic's C() picks.
-read_data <- function(file) {
-  df <- read.csv(file.path("data", file), stringsAsFactors = FALSE)
-  for (j in seq_along(df)) if (is.character(df[[j]]))
-    df[[j]] <- factor(df[[j]], levels = sort(unique(df[[j]]), method = "radix"))
-  df
-}
 
 ## --- cases --------------------------------------------------------------------------------------
 ## cluster: function(data) -> integer vector; weights_fn: optional function(data) -> prior weights
 ## (stored in the file as weights_values; the Python side passes them as an array).
 case <- function(name, description, dataset, formula_r, formula_py, family, cluster,
-                 weights = NULL, offset = NULL, weights_fn = NULL) {
-  list(name = name, description = description, dataset = dataset, formula_r = formula_r,
-       formula_py = formula_py, family = family, cluster = cluster, weights = weights,
-       offset = offset, weights_fn = weights_fn)
-}
+                 weights = NULL, offset = NULL, weights_fn = NULL) case_args()
 row_mod <- function(m) function(d) as.integer(seq_len(nrow(d)) %% m)
 
 cases <- list(
@@ -136,31 +90,10 @@ cases <- list(
        "clotting.csv", "lot1 ~ log(u)", "lot1 ~ np.log(u)", Gamma("log"), row_mod(3))
 )
 
-fit_glm <- function(cs, dat, start = NULL, control = glm.control()) {
-  args <- list(as.name("glm"), formula = as.formula(cs$formula_r), family = cs$family,
-               data = as.name("dat"), control = control)
-  if (!is.null(cs$weights)) args$weights <- as.name(cs$weights)
-  if (!is.null(cs$offset)) args$offset <- as.name(cs$offset)
-  if (!is.null(start)) args$start <- start
-  eval(as.call(args), list(dat = dat), environment())
-}
-
-rel_change <- function(new, old) {
-  ok <- !is.na(new) & !is.na(old)
-  max(abs(new[ok] - old[ok]) / (abs(old[ok]) + 1e-300))
-}
-fixed_point <- function(cs, dat) {
-  fit <- fit_glm(cs, dat)
-  best <- Inf; stall <- 0L
-  for (round in seq_len(MAX_ROUNDS)) {
-    old <- coef(fit); st <- old; st[is.na(st)] <- 0
-    fit <- fit_glm(cs, dat, start = unname(st), control = REFIT_CONTROL)
-    rel <- rel_change(coef(fit), old)
-    if (rel < REL_TOL) break
-    if (rel < best) { best <- rel; stall <- 0L } else { stall <- stall + 1L; if (stall >= 5L) break }
-  }
-  stopifnot(fit$converged)
-  fit
+## glm fit refitted to its fixed point (common.R)
+fit_fixed_point <- function(cs, dat) {
+  fixed_point(fit_glm(cs, dat),
+              function(start) fit_glm(cs, dat, start = start, control = REFIT_CONTROL))$fit
 }
 
 ## --- helpers ------------------------------------------------------------------------------------
@@ -213,13 +146,13 @@ for (cs in cases) {
   n <- nrow(dat)
   if (!is.null(cs$weights_fn)) dat[[cs$weights]] <- cs$weights_fn(dat)
   cl <- cs$cluster(dat)
-  fit <- fixed_point(cs, dat)
+  fit <- fit_fixed_point(cs, dat)
   cn <- names(coef(fit))
   pw <- fit$prior.weights
   zero <- any(pw == 0)
 
   ## robust covariances (see the header for zero weights)
-  vfit <- if (zero) fixed_point(cs, dat[pw > 0, , drop = FALSE]) else fit
+  vfit <- if (zero) fit_fixed_point(cs, dat[pw > 0, , drop = FALSE]) else fit
   vcl <- if (zero) cl[pw > 0] else cl
   if (zero) stopifnot(max(abs(coef(vfit) - coef(fit)) / abs(coef(fit))) < 1e-12)
   vs <- vcov_set(vfit, vcl)
@@ -277,13 +210,8 @@ for (cs in cases) {
   }
   for (k in names(out)) if (is.null(out[[k]])) out[k] <- list(NULL)
 
-  path <- file.path(out_dir, paste0(cs$name, ".json"))
-  write_json(full_precision(out), path, auto_unbox = TRUE, json_verbatim = TRUE,
-             digits = NA, null = "null", na = "null", pretty = TRUE)
-  back <- fromJSON(path)
-  for (key in c("vcovHC_HC3", "vcovCL_stata", "hat", "rstudent", "dfbetas"))
-    if (!identical(unname(as.numeric(back[[key]])), unname(as.numeric(out[[key]]))))
-      stop(cs$name, ": ", key, " does not round-trip")
+  write_case(out, out_dir,  # these fields must read back exactly
+             check = c("vcovHC_HC3", "vcovCL_stata", "hat", "rstudent", "dfbetas"))
   cat(sprintf("%-26s n=%3d k=%d G=%d%s\n", cs$name, n, fit$rank, out$n_clusters,
               if (zero) "  (zero weights: vcov from the non-zero rows)" else ""))
 }

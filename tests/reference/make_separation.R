@@ -4,6 +4,8 @@
 ##
 ##     cd tests/reference && Rscript make_separation.R
 ##
+## (the CSV writer, write_dataset, is in common.R, sourced from this directory).
+##
 ## Writes
 ##   data/<dataset>.csv        the data sets used here that the core fixtures do
 ##                             not already carry (endometrial, lizards, two toys);
@@ -60,6 +62,7 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 options(digits = 17, warn = 1)
+source("common.R")
 
 data_dir <- "data"
 out_dir <- "separation"
@@ -195,39 +198,6 @@ check_divergence <- function(res, dv) {
     }
   }
   invisible(TRUE)
-}
-
-## ---------------------------------------------------------------------------
-## CSV output (numbers at full precision; factors as labels)
-## ---------------------------------------------------------------------------
-
-num2str <- function(x) {
-  vapply(x, function(v) {
-    if (is.na(v)) return("NA")
-    for (d in 15:17) {
-      s <- formatC(v, digits = d, format = "g")
-      if (as.numeric(s) == v) return(trimws(s))
-    }
-    stop("no round-trip representation for ", v)
-  }, character(1), USE.NAMES = FALSE)
-}
-
-write_dataset <- function(df, file) {
-  out <- df
-  is_chr <- logical(ncol(df))
-  for (j in seq_along(df)) {
-    v <- df[[j]]
-    if (is.factor(v) || is.character(v)) {
-      out[[j]] <- as.character(v)
-      is_chr[j] <- TRUE
-    } else {
-      out[[j]] <- num2str(v)
-    }
-  }
-  path <- file.path(data_dir, file)
-  write.csv(out, path, row.names = FALSE,
-            quote = if (any(is_chr)) which(is_chr) else FALSE)
-  invisible(path)
 }
 
 ## ---------------------------------------------------------------------------
