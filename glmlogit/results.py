@@ -103,7 +103,18 @@ class GLMResults:
 
     @cached_property
     def rank(self) -> int:
-        return int((~self._fit.aliased).sum())
+        """Estimated coefficients: the non-aliased columns.  For a lasso or elastic-net fit
+        (``l1_ratio > 0``), the nonzero ones, as glmnet's ``df`` (plus the intercept): a
+        coefficient held at 0 by the L1 penalty is not estimated.  df_model, df_resid, the
+        dispersion, AIC and BIC follow from it."""
+        est = ~self._fit.aliased
+        pen = self.penalty
+        if pen and pen.get("l1_ratio", 0.0) > 0:
+            est = est & (self._fit.coef != 0)
+            i = self.design.intercept_index
+            if i is not None and not self._fit.aliased[i]:
+                est[i] = True  # unpenalized: estimated even where it happens to be 0
+        return int(est.sum())
 
     @cached_property
     def use_t(self) -> bool:

@@ -215,7 +215,8 @@ class Summary:
                     "and intervals inherit that meaning."
                     if pen["l1_ratio"] == 0
                     else "No valid standard errors, tests or intervals exist for lasso or "
-                    "elastic-net estimates; they are not shown."
+                    "elastic-net estimates; they are not shown.  Degrees of freedom (and AIC, "
+                    "BIC) count the nonzero coefficients, as glmnet's df."
                 )
             )
         if self.aliased:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import glmlogit as gl
 from glmlogit.engine.penalized import kkt_violation, penalized_fit, penalized_path
 from glmlogit.engine.rows import DenseRows
 from glmlogit.engine.sparse import SparseRows
@@ -239,3 +240,31 @@ def test_bad_penalty_arguments():
         penalized_fit(rows, fam, alpha=0.1, penalty_factor=[1, 2], intercept_index=0)
     with pytest.raises(FitError, match="alpha"):
         penalized_fit(rows, fam, alpha=-1.0, intercept_index=0)
+
+
+@pytest.mark.parametrize("name", ["insurance_lasso", "birthwt_enet", "birthwt_ridge"])
+def test_df_counts_nonzero_coefficients_as_glmnet(name):
+    """Degrees of freedom of a lasso / elastic-net fit: glmnet's df, the number of nonzero
+    coefficients (here read off glmnet's own solution at that lambda), plus the intercept; AIC
+    and df_resid follow.  A ridge fit keeps every column."""
+    c, rows, fam, pf = load_glmnet(name)
+    X = rows.X
+    dfs = (np.array(c["coefs"])[:, 1:] != 0).sum(axis=1)
+    mid = np.flatnonzero((dfs > 0) & (dfs < X.shape[1] - 1))  # some held at 0, some not
+    k = int(mid[len(mid) // 2]) if c["l1_ratio"] > 0 else 12
+    glmnet_df = int(dfs[k])
+    res = gl.GLM(rows.y, X, family=c["family"], weights=rows.weights, offset=rows.offset).fit(
+        penalty={1.0: "l1", 0.0: "l2"}.get(c["l1_ratio"], "elasticnet"),
+        alpha=c["alphas"][k],
+        l1_ratio=c["l1_ratio"],
+        penalty_factor=pf,
+        standardize=c["standardize"],
+    )
+    nonzero = int(np.sum(res.params.to_numpy()[1:] != 0))
+    if c["l1_ratio"] > 0:
+        assert 0 < glmnet_df < X.shape[1] - 1  # some coefficients held at 0 by the penalty
+        assert res.df_model == nonzero == glmnet_df
+    else:
+        assert res.df_model == X.shape[1] - 1
+    assert res.df_resid == res.nobs - res.df_model - 1
+    np.testing.assert_allclose(res.aic, -2 * res.llf + 2 * (res.df_model + 1), rtol=1e-14)
