@@ -96,6 +96,7 @@ class DenseRows:
         rhs = sum(p[1] for p in parts)
         dev = float(sum(p[2] for p in parts))
         valid = all(p[3] for p in parts) and np.isfinite(dev)
+        H = np.triu(H) + np.triu(H, 1).T  # exactly symmetric whichever BLAS routine NumPy used
         if valid and keep is not None:
             self._kept_beta, self._kept_family, self._kept = np.array(beta), family, keep
         return PassStats(np.ascontiguousarray(H), rhs, dev, valid)
