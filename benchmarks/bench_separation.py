@@ -15,8 +15,10 @@ Timed (minimum over --repeats runs, seconds):
 
 * fit            ``gl.GLM(y, X).fit()`` (IRLS to R's tolerance; coefficients, SEs)
 * screen         ``needs_check(mu, coef, bse, y=, X=, cov=)``: the exact post-fit screen, with the
-                 fit's (X'WX)^-1 (what every default binomial fit pays): two passes over X;
-                 ``... with step=``: given the fit's next IRLS step instead, one pass
+                 fit's (X'WX)^-1: two passes over X; ``... with step=``: given the fit's next
+                 IRLS step instead, one pass; ``... + xtwx=, eta=``: with the final X'WX and
+                 linear predictor too (what a unit-weight logit fit passes), no pass over X
+                 (the Newton-decrement proof), X v only if that fails
 * detect         ``detect_separation(X, y)``: aliasing (X'X screen) + the Konis LP by
                  constraint generation (what a fit pays when the screen says "run the LP")
 * detect+alias   ``detect_separation(X, y, aliased=<the fit's>)``: the LP alone
@@ -76,12 +78,19 @@ def main():
     t_scr, flag = best(lambda: needs_check(mu, coef, bse, y=y, X=X, cov=cov), R)
     step = cov @ (X.T @ (y - mu))  # the engine has this (its next IRLS step) for free
     t_scr1, flag1 = best(lambda: needs_check(mu, coef, bse, y=y, X=X, step=step), R)
+    # ... and with X'WX and eta as well (what the fit passes): the pass-free Newton-decrement proof
+    eta = np.asarray(res.linear_predictor)
+    H = X.T @ ((mu * (1 - mu))[:, None] * X)
+    t_scr2, flag2 = best(
+        lambda: needs_check(mu, coef, bse, y=y, X=X, step=step, xtwx=H, eta=eta), R
+    )
     t_det, rep = best(lambda: detect_separation(X, y), R)
     t_det2, rep2 = best(lambda: detect_separation(X, y, aliased=aliased), R)
     print("not separated:")
     print(f"  fit                  {t_fit:8.3f} s   ({res.n_iter} IRLS iterations)")
     print(f"  screen (needs_check) {t_scr:8.3f} s   ratio {t_scr / t_fit:6.3f}   -> {flag}")
     print(f"  ... with step=       {t_scr1:8.3f} s   ratio {t_scr1 / t_fit:6.3f}   -> {flag1}")
+    print(f"  ... + xtwx=, eta=    {t_scr2:8.3f} s   ratio {t_scr2 / t_fit:6.3f}   -> {flag2}")
     print(
         f"  detect_separation    {t_det:8.3f} s   ratio {t_det / t_fit:6.3f}   -> {rep.status}"
         f" ({rep.lp_rounds} LP round(s))"
