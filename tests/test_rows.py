@@ -1,0 +1,74 @@
+"""The dense pass (engine.rows.DenseRows) against a direct NumPy computation of the same sums.
+
+Reference: X'WX, X'u and the deviance written out with NumPy on the whole arrays (W = w mu (1 - mu)
+for the logit, u = w (y - mu)), independent of the chunking, the worker threads, the unit-weight
+shortcut and the equal-weight starting pass.  Tolerance 1e-12 relative: the same sums in a
+different order (rounding only).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import special
+
+from glmlogit.engine.rows import DenseRows
+from glmlogit.families import get_family
+
+RTOL = 1e-12
+
+
+def _data(n=30_000, p=12, seed=0, weights=False):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, p - 1))])
+    beta = rng.normal(0, 0.4, p)
+    y = (rng.random(n) < special.expit(X @ beta)).astype(float)
+    w = rng.integers(1, 4, n).astype(float) if weights else np.ones(n)
+    return X, y, w, beta
+
+
+def _direct(X, y, w, beta):
+    eta = X @ beta
+    mu = special.expit(eta)
+    W = w * mu * (1 - mu)
+    dev = 2 * np.sum(w * (np.logaddexp(0, eta) - y * eta))
+    return X.T @ (W[:, None] * X), X.T @ (w * (y - mu)), dev, eta, mu
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pass_equals_direct_sums(weights, threads):
+    X, y, w, beta = _data(weights=weights)
+    fam = get_family("binomial")
+    rows = DenseRows(X, y, w, chunk_rows=4_000)  # several chunks per worker, a ragged last one
+    rows.threads = threads
+    assert rows.unit_weights == (not weights)
+    st = rows.accumulate(fam, beta)
+    H, g, dev, eta, mu = _direct(X, y, w, beta)
+    np.testing.assert_allclose(st.xtwx, H, rtol=RTOL, atol=RTOL * np.abs(H).max())
+    np.testing.assert_allclose(st.rhs, g, rtol=RTOL, atol=RTOL * np.abs(g).max())
+    np.testing.assert_allclose(st.deviance, dev, rtol=RTOL)
+    assert np.array_equal(st.xtwx, st.xtwx.T)
+    # the pass's eta and mu are handed over once, for exactly that beta and family
+    e2, m2 = rows.fitted(fam, beta)
+    np.testing.assert_allclose(e2, eta, rtol=RTOL, atol=1e-15)
+    np.testing.assert_allclose(m2, mu, rtol=RTOL, atol=1e-15)
+    e3, _ = rows.fitted(fam, beta)  # computed afresh now: not the arrays handed over
+    assert e3 is not e2
+    np.testing.assert_allclose(e3, eta, rtol=RTOL)
+
+
+def test_starting_pass_with_equal_weights():
+    """0/1 data, unit weights: the starting working weights are all 3/16, and X'WX = 3/16 X'X
+    (the pass skips the scaled copy); X'Wz with z = eta0 + (y - mu0) / W0."""
+    X, y, w, _ = _data()
+    fam = get_family("binomial")
+    rows = DenseRows(X, y, w, chunk_rows=5_000)
+    rows.threads = 2
+    st = rows.accumulate(fam, None)
+    mu0 = (y + 0.5) / 2
+    W0 = mu0 * (1 - mu0)
+    assert np.all(W0 == 3 / 16)
+    z = special.logit(mu0) + (y - mu0) / W0
+    np.testing.assert_allclose(st.xtwx, 3 / 16 * X.T @ X, rtol=RTOL)
+    np.testing.assert_allclose(st.rhs, X.T @ (W0 * z), rtol=RTOL)
