@@ -20,6 +20,7 @@ from .summary import (
     _pct,
     format_number,
     format_pvalue,
+    likelihood_lines,
     significance_stars,
 )
 
@@ -149,10 +150,7 @@ class MultinomialSummary:
                 "Residual deviance",
                 f"{format_number(s['deviance'])} on {s['df_resid']:g} degrees of freedom",
             ),
-            ("Log-likelihood", format_number(s["llf"])),
-            ("AIC", format_number(s["aic"])),
-            ("BIC", format_number(s["bic"])),
-            ("Pseudo R-squared", f"{format_number(s['pseudo_rsquared_mcfadden'], 4)} (McFadden)"),
+            *likelihood_lines(s),
         ]
 
     def __str__(self) -> str:

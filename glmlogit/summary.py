@@ -67,6 +67,17 @@ def _pct(q: float) -> str:
 
 
 # --- the summary --------------------------------------------------------------------------------
+def likelihood_lines(st: dict) -> list[tuple[str, str]]:
+    """The report's log-likelihood, AIC, BIC and McFadden pseudo R-squared lines from a stats
+    dict (shared by the GLM and the multinomial summaries)."""
+    return [
+        ("Log-likelihood", format_number(st["llf"])),
+        ("AIC", format_number(st["aic"])),
+        ("BIC", format_number(st["bic"])),
+        ("Pseudo R-squared", f"{format_number(st['pseudo_rsquared_mcfadden'], 4)} (McFadden)"),
+    ]
+
+
 class Summary:
     """Summary of a GLMResults: ``print(s)``; ``s.to_frame()``, ``to_markdown()``, ``to_latex()``,
     ``to_html()``, ``to_dict()``; renders as HTML in notebooks."""
@@ -298,10 +309,7 @@ class Summary:
                 "Residual deviance",
                 f"{format_number(st['deviance'])} on {st['df_resid']} degrees of freedom",
             ),
-            ("Log-likelihood", format_number(st["llf"])),
-            ("AIC", format_number(st["aic"])),
-            ("BIC", format_number(st["bic"])),
-            ("Pseudo R-squared", f"{format_number(st['pseudo_rsquared_mcfadden'], 4)} (McFadden)"),
+            *likelihood_lines(st),
         ]
 
     def _table_caption(self) -> str:
