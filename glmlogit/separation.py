@@ -481,9 +481,10 @@ def needs_check(
     ``|x_i'v| <= sqrt(x_i'H^-1 x_i) sqrt(v'Hv) <= lambda / sqrt(W_i)`` with ``lambda^2 = v'Hv``
     (the Newton decrement).  When ``lambda sqrt(a_i / w_i) / d_i < 1/2`` for every row, the
     condition above holds without X; at a converged fit lambda is ~1e-10 or less.  For the logit
-    with unit weights and the linear predictor ``eta`` given, ``sqrt(a_i) / d_i = exp(r_i / 2)``
-    and ``d_i = expit(-r_i)`` with ``r_i = eta_i`` for a success, ``-eta_i`` for a failure
-    (``|eta_i|`` for a proportion), so the whole test is two masked maxima of ``eta``.
+    with the linear predictor ``eta`` given, ``sqrt(a_i) / d_i = exp(r_i / 2)`` and
+    ``d_i = expit(-r_i)`` with ``r_i = eta_i`` for a success, ``-eta_i`` for a failure
+    (``|eta_i|`` for a proportion), so the test is a few reductions over ``eta`` (with unit
+    weights, first tried with ``max |eta_i|`` alone).
     Otherwise the screen falls back to ``X v``.
     The test also requires each row's ``lam_i`` to stand well above the rounding error of ``g``
     (``lam_i >= 1e3 * eps * sqrt(n) * sum_k lam_k``, i.e. about 1e-8 per unit weight at
@@ -529,9 +530,9 @@ def needs_check(
 
     if X is not None and y is not None:
         yv = np.asarray(y, float).ravel()
-        if irls_weights is None and (w is None or bool(np.all(w == 1.0))):
-            quick = _decrement_certificate(eta, mu, yv, step, xtwx, est)
-            if quick:
+        if irls_weights is None:
+            unit = w is None or bool(np.all(w == 1.0))
+            if _decrement_certificate(eta, mu, yv, step, xtwx, est, None if unit else w):
                 return False
         return not _newton_certificate(mu, yv, w, X, cov, irls_weights, est, step)
 
@@ -554,38 +555,64 @@ def needs_check(
     return False
 
 
-def _decrement_certificate(eta, mu, y, step, xtwx, est) -> bool:
-    """The pass-free form of the logit certificate (see needs_check), unit weights: True when it
-    proves non-separation; False means "not proven here" (the caller runs the full test)."""
+def _decrement_certificate(eta, mu, y, step, xtwx, est, w=None) -> bool:
+    """The pass-free form of the logit certificate (see needs_check): True when it proves
+    non-separation; False means "not proven here" (the caller runs the full test).  ``w``: prior
+    weights (None for unit weights); rows with zero weight are left out, as the exact test does."""
     if eta is None or step is None or xtwx is None:
         return False
     eta = np.asarray(eta, dtype=float).ravel()
+    mu = np.asarray(mu, dtype=float).ravel()
+    if eta.shape != y.shape or mu.shape != y.shape:
+        return False
+    if w is not None:
+        w = np.asarray(w, dtype=float).ravel()
+        pos = w > 0
+        if not pos.all():
+            eta, mu, y, w = eta[pos], mu[pos], y[pos], w[pos]
+        if len(y) == 0:
+            return False
     v = np.asarray(step, dtype=float).ravel()
     keep = np.isfinite(v) if est is None else np.asarray(est, bool) & np.isfinite(v)
     H = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
     v = v[keep]
     lam2 = float(v @ H @ v)  # the Newton decrement squared, v'Hv = g'H^-1 g >= 0
-    if not np.isfinite(lam2) or eta.shape != y.shape:
+    if not np.isfinite(lam2):
         return False
     lam = math.sqrt(max(lam2, 0.0))
-    lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
+    if w is None:
+        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
+    else:
+        wy = w * y
+        lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
     floor = 1e3 * _EPS * math.sqrt(y.shape[0]) * lam_sum
 
-    def proven(rmax: float) -> bool:
+    def proven(rmax: float) -> bool:  # unit weights: every row's bound from the largest r_i
         lam_min = float(special.expit(-rmax))
         return bool(lam_min > 0 and lam_min >= floor and lam * math.exp(0.5 * rmax) < 0.5)
 
-    # r_i <= |eta_i| always: try that bound first (one reduction), then the exact maximum
-    amax = float(np.abs(eta).max())
-    if not np.isfinite(amax):
-        return False
-    if proven(amax):
-        return True
+    if w is None:
+        # r_i <= |eta_i| always: try that bound first (one reduction), then the exact maximum
+        amax = float(np.abs(eta).max())
+        if not np.isfinite(amax):
+            return False
+        if proven(amax):
+            return True
     r = (2.0 * y - 1.0) * eta  # exact for 0/1 rows
     frac = (y > 0) & (y < 1)
     if frac.any():
         r[frac] = np.abs(eta[frac])
-    return proven(float(r.max()))
+    if not np.isfinite(r).all():
+        return False
+    if w is None:
+        return proven(float(r.max()))
+    # per row: lam_i = w_i expit(-r_i) and the bound lam exp(r_i / 2) / sqrt(w_i) < 1/2
+    lam_min = float(np.min(w * special.expit(-r)))
+    if not (lam_min > 0 and lam_min >= floor):
+        return False
+    if lam == 0.0:
+        return True
+    return float(np.max(0.5 * r - 0.5 * np.log(w))) < math.log(0.5 / lam)
 
 
 def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:

@@ -419,32 +419,37 @@ def test_screen_passes_non_separated_fits(name):
     assert needs_check(mu, b, se, y=y, weights=w, X=X, converged=False)
 
 
-def _final_terms(X, y, b):
-    """eta, mu, X'WX and the next Newton step at b (unit weights), as the engine hands them over."""
+def _final_terms(X, y, b, w=None):
+    """eta, mu, X'WX and the next Newton step at b, as the engine hands them over."""
+    w = np.ones(len(y)) if w is None else w
     eta = X @ b
     mu = 1.0 / (1.0 + np.exp(-eta))
-    H = X.T @ ((mu * (1.0 - mu))[:, None] * X)
-    return eta, mu, H, np.linalg.solve(H, X.T @ (y - mu))
+    H = X.T @ ((w * mu * (1.0 - mu))[:, None] * X)
+    return eta, mu, H, np.linalg.solve(H, X.T @ (w * (y - mu)))
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("seed", range(6))
-def test_pass_free_screen_implies_the_exact_one(seed):
+def test_pass_free_screen_implies_the_exact_one(seed, weighted):
     """The Newton-decrement bound |x_i'v| <= lambda / sqrt(W_i) is a sufficient condition for the
     X v form of the certificate: whenever it proves non-separation, so does the exact test; on
-    converged fits it proves it; on separated or unconverged iterates it does not."""
+    converged fits it proves it; on separated or unconverged iterates it does not.  With prior
+    weights (some zero: those rows left out, as the exact test leaves them out) as without."""
     from glmlogit.separation import _decrement_certificate, _newton_certificate
 
     rng = np.random.default_rng(seed)
     n, p = 400, 4
     X = np.column_stack([np.ones(n), rng.standard_normal((n, p - 1))])
     y = (rng.random(n) < 1 / (1 + np.exp(-X @ rng.normal(0, 1, p)))).astype(float)
-    b, _, _, _, conv = logit_newton(X, y, np.ones(n), 50)
+    w = rng.integers(0, 4, n).astype(float) if weighted else None
+    wq = np.ones(n) if w is None else w
+    b, _, _, _, conv = logit_newton(X, y, wq, 50)
     assert conv
     for bb, expect in ((b, True), (b * 0.5, None), (np.zeros(p), None)):
-        eta, mu, H, v = _final_terms(X, y, bb)
+        eta, mu, H, v = _final_terms(X, y, bb, w)
         est = np.ones(p, dtype=bool)
-        quick = _decrement_certificate(eta, mu, y, v, H, est)
-        exact = _newton_certificate(mu, y, None, X, None, None, est, v)
+        quick = _decrement_certificate(eta, mu, y, v, H, est, w)
+        exact = _newton_certificate(mu, y, w, X, None, None, est, v)
         if quick:
             assert exact  # the bound only ever proves what the exact test proves
         if expect:
@@ -452,11 +457,12 @@ def test_pass_free_screen_implies_the_exact_one(seed):
     # a separated data set: along the diverging fit the bound never proves anything
     d = load("endometrial")
     X, y = d["X"], d["y"]
+    wd = None if not weighted else np.r_[np.ones(len(y) - 1), 2.0]
     for iters in (6, 12, 25):
         with np.errstate(all="ignore"):
-            b, *_ = logit_newton(X, y, np.ones(len(y)), iters)
-            eta, mu, H, v = _final_terms(X, y, b)
-        assert not _decrement_certificate(eta, mu, y, v, H, np.ones(X.shape[1], bool))
+            b, *_ = logit_newton(X, y, np.ones(len(y)) if wd is None else wd, iters)
+            eta, mu, H, v = _final_terms(X, y, b, wd)
+        assert not _decrement_certificate(eta, mu, y, v, H, np.ones(X.shape[1], bool), wd)
 
 
 def test_screen_heuristic():

@@ -93,8 +93,9 @@ def test_summary_shows_infinite_estimates_and_hauck_donner():
 
 
 def test_converged_logit_fit_screens_without_a_pass_over_x(monkeypatch):
-    """A converged unit-weight logit fit is proven non-separated by the Newton-decrement bound
-    alone (separation._decrement_certificate): neither the X v form nor the LP runs."""
+    """A converged logit fit (unit or prior weights) is proven non-separated by the
+    Newton-decrement bound alone (separation._decrement_certificate): neither the X v form nor
+    the LP runs."""
 
     def fail(*a, **k):
         raise AssertionError("the pass-free certificate should have decided")
@@ -105,4 +106,7 @@ def test_converged_logit_fit_screens_without_a_pass_over_x(monkeypatch):
     df = pd.DataFrame(rng.standard_normal((2000, 3)), columns=["a", "b", "c"])
     df["y"] = (rng.random(2000) < 1 / (1 + np.exp(-(df.a - 0.5 * df.b)))).astype(int)
     res = gl.glm("y ~ a + b + c", df)
+    assert res.separation.status == "none"
+    df["w"] = rng.integers(0, 4, len(df)).astype(float)  # frequency weights, some rows left out
+    res = gl.glm("y ~ a + b + c", df, weights="w")
     assert res.separation.status == "none"
