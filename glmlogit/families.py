@@ -190,18 +190,32 @@ class Binomial(Family):
             )
 
     def loglik(self, y, mu, wt, deviance, eta=None):
+        # sum over rows with positive weight of log C(m, k) + k log mu + (m - k) log(1 - mu), with
+        # m = round(wt) trials and k = round(wt y) successes (R's binomial()$aic)
+        pos = wt > 0
+        if not pos.all():
+            y, mu, wt = y[pos], mu[pos], wt[pos]
+            eta = None if eta is None else eta[pos]
         m = np.round(wt)
         k = np.round(wt * y)
-        pos = wt > 0
+        big = m > 1  # log C(m, k) is 0 for m <= 1: gammaln only where it is not
+        comb = 0.0
+        if big.any():
+            mb, kb = m[big], k[big]
+            comb = float(
+                np.sum(
+                    special.gammaln(mb + 1) - special.gammaln(kb + 1) - special.gammaln(mb - kb + 1)
+                )
+            )
         if eta is not None and self.link.name == "logit":
-            lm, l1m = special.log_expit(eta), special.log_expit(-eta)
-        else:
-            with np.errstate(divide="ignore"):
-                lm, l1m = np.log(mu), np.log1p(-mu)
-        comb = special.gammaln(m + 1) - special.gammaln(k + 1) - special.gammaln(m - k + 1)
+            # log mu = min(eta, 0) - t and log(1 - mu) = -max(eta, 0) - t, t = log1p(exp(-|eta|))
+            t = np.log1p(np.exp(-np.abs(eta)))
+            return comb + float(k @ np.minimum(eta, 0.0) - (m - k) @ np.maximum(eta, 0.0) - m @ t)
+        with np.errstate(divide="ignore"):
+            lm, l1m = np.log(mu), np.log1p(-mu)
         with np.errstate(invalid="ignore"):
-            terms = comb + np.where(k > 0, k * lm, 0.0) + np.where(m - k > 0, (m - k) * l1m, 0.0)
-        return float(np.sum(terms[pos]))
+            terms = np.where(k > 0, k * lm, 0.0) + np.where(m - k > 0, (m - k) * l1m, 0.0)
+        return comb + float(np.sum(terms))
 
 
 class Poisson(Family):
