@@ -106,8 +106,9 @@ class DenseRows:
         over, not copied), otherwise computed."""
         kb = self._kept_beta
         if kb is not None and self._kept_family is family and np.array_equal(kb, beta):
+            out, self._kept = self._kept, (np.empty(0), np.empty(0))
             self._kept_beta = None
-            return self._kept
+            return out
         eta = self.linear_predictor(beta)
         return eta, family.link.inverse(eta)
 
