@@ -530,11 +530,10 @@ def needs_check(
 
     if X is not None and y is not None:
         yv = np.asarray(y, float).ravel()
-        if irls_weights is None:
-            unit = w is None or bool(np.all(w == 1.0))
-            if _decrement_certificate(eta, mu, yv, step, xtwx, est, None if unit else w):
-                return False
-        return not _newton_certificate(mu, yv, w, X, cov, irls_weights, est, step)
+        wu = None if w is None or bool(np.all(w == 1.0)) else w  # None: unit weights
+        if irls_weights is None and _decrement_certificate(eta, mu, yv, step, xtwx, est, wu):
+            return False
+        return not _newton_certificate(mu, yv, wu, X, cov, irls_weights, est, step)
 
     if y is not None:
         yy = np.asarray(y, dtype=float).ravel()
@@ -621,8 +620,6 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
     Xa = np.asarray(X, dtype=float)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
-    if w is not None and bool(np.all(w == 1.0)):
-        w = None
     if w is not None:
         pos = w > 0
         if not pos.all():
