@@ -26,6 +26,7 @@ and ``center``/``scale``/``standardize`` of a plain column.  Other stateful tran
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import uuid
@@ -48,6 +49,7 @@ from .dask_results import (
 )
 from .engine.dask_rows import DaskRows, _part_stats, _sum_stats
 from .engine.rows import PassStats
+from .engine.spill import Sink, SpillCache
 from .errors import DataError, DataWarning, FormulaError, GlmlogitError
 from .families import Binomial, get_family
 
@@ -298,7 +300,7 @@ class _Encoder:
 
 
 # --- the scan: one pass learning what the encoding needs -----------------------------------------
-def _scan_part(part: pd.DataFrame, enc: _Encoder, info: dict) -> dict:
+def _scan_part(part: pd.DataFrame, enc: _Encoder, info: dict, sink: Sink | None = None) -> dict:
     n = len(part)
     na = enc.na_mask(part)
     df = part.loc[~na] if na.any() else part
@@ -335,7 +337,8 @@ def _scan_part(part: pd.DataFrame, enc: _Encoder, info: dict) -> dict:
             info["family"].check_response(y, w, enc.lhs)
         out["warned"] = [str(r.message) for r in rec]
     if info["start_p"] is not None:  # the starting IRLS pass, in the same read
-        out["start"] = _part_stats(part, (enc, info["family"], None, info["start_p"]), None)
+        ctx = (enc, info["family"], None, info["start_p"])
+        out["start"] = _part_stats(part, ctx, None, sink=sink)
     return out
 
 
@@ -427,6 +430,7 @@ def glm_dask(
     na_action: str = "drop",
     sparse: bool | str = False,
     progress=False,
+    cache: bool | str = "auto",
     **fit_kw,
 ) -> DaskGLMResults:
     """Fit a GLM to a Dask DataFrame; the same arguments and results as ``gl.glm``.
@@ -435,6 +439,11 @@ def glm_dask(
     ``sparse=True`` encodes each partition as a scipy.sparse design (high-cardinality factors).
     ``progress=True`` prints each pass's deviance and timings to stderr (a callable receives
     the lines instead); the same lines are logged at INFO on the ``glmlogit.dask`` logger.
+    ``cache``: the first pass writes each partition's decoded design to a temporary directory on
+    local disk (n x (p + 1) doubles), which the later passes read instead of decoding the data
+    again; removed when the fit returns.  "auto" (default): on unless the scheduler is a
+    ``dask.distributed`` cluster (whose workers may not share this disk); True: on; a path: on,
+    in that directory (one every worker sees); False: off.  The results are bit-identical.
     Fitting options (``start``, ``tol``, ``coef_tol``, ``max_iter``, ``cov_type`` ("nonrobust",
     "HC0".."HC3", "cluster" with ``groups=`` a column name)) are as ``gl.glm``'s."""
     unknown = set(fit_kw) - _FIT_KW
@@ -448,6 +457,8 @@ def glm_dask(
         raise GlmlogitError(f"unknown argument(s) for a Dask fit: {sorted(unknown)}")
     if na_action not in ("drop", "raise"):
         raise DataError(f"na_action must be 'drop' or 'raise', got {na_action!r}")
+    if not (isinstance(cache, bool) or isinstance(cache, str | os.PathLike)):
+        raise GlmlogitError(f"cache must be 'auto', True, False or a directory, got {cache!r}")
     fam = get_family(family, link)
     binomial = isinstance(fam, Binomial)
     printer = None
@@ -566,144 +577,180 @@ def glm_dask(
     import dask
 
     parts = list(proj.to_delayed())
-    with _blas_single():
-        scans = dask.compute(*[dask.delayed(_scan_part, pure=False)(p, enc, info) for p in parts])
-    n_input = sum(s["n"] for s in scans)
-    n_na = sum(s["n_na"] for s in scans)
-    n_fit = n_input - n_na
-    if n_input == 0:
-        raise DataError("the data has no rows")
-    if n_na and na_action == "raise":
-        raise DataError(
-            f"{n_na} of {n_input} rows have missing values in the model's columns; use "
-            "na_action='drop' to drop them"
-        )
-    if n_fit == 0:
-        raise DataError(f"all {n_input} rows have a missing value in column(s) {needed}")
-    if sum(s["w_nonfinite"] for s in scans):
-        raise DataError(f"weights have {sum(s['w_nonfinite'] for s in scans)} non-finite value(s)")
-    if sum(s["w_neg"] for s in scans):
-        raise DataError(
-            f"weights must be non-negative; {sum(s['w_neg'] for s in scans)} are negative"
-        )
-    nobs = sum(s["n_pos"] for s in scans)
-    if nobs == 0:
-        raise DataError("every weight is zero: nothing to fit")
-    if sum(s["o_nonfinite"] for s in scans):
-        raise DataError(f"offset has {sum(s['o_nonfinite'] for s in scans)} non-finite value(s)")
-    sum_w = sum(s["sum_w"] for s in scans)
+    spill = _spill_cache(cache, len(parts))
+    # the scan writes the cache where it also computes the starting pass (a numeric formula)
+    sinks = spill.sinks() if spill is not None and info["start_p"] is not None else None
+    try:
+        with _blas_single():
+            scans = dask.compute(
+                *[
+                    dask.delayed(_scan_part, pure=False)(p, enc, info, sinks and sinks[i])
+                    for i, p in enumerate(parts)
+                ]
+            )
+        n_input = sum(s["n"] for s in scans)
+        n_na = sum(s["n_na"] for s in scans)
+        n_fit = n_input - n_na
+        if n_input == 0:
+            raise DataError("the data has no rows")
+        if n_na and na_action == "raise":
+            raise DataError(
+                f"{n_na} of {n_input} rows have missing values in the model's columns; use "
+                "na_action='drop' to drop them"
+            )
+        if n_fit == 0:
+            raise DataError(f"all {n_input} rows have a missing value in column(s) {needed}")
+        if sum(s["w_nonfinite"] for s in scans):
+            raise DataError(
+                f"weights have {sum(s['w_nonfinite'] for s in scans)} non-finite value(s)"
+            )
+        if sum(s["w_neg"] for s in scans):
+            raise DataError(
+                f"weights must be non-negative; {sum(s['w_neg'] for s in scans)} are negative"
+            )
+        nobs = sum(s["n_pos"] for s in scans)
+        if nobs == 0:
+            raise DataError("every weight is zero: nothing to fit")
+        if sum(s["o_nonfinite"] for s in scans):
+            raise DataError(
+                f"offset has {sum(s['o_nonfinite'] for s in scans)} non-finite value(s)"
+            )
+        sum_w = sum(s["sum_w"] for s in scans)
 
-    # categorical levels, learned from every partition (after NA drop), in the in-memory order
-    cat_dtypes = {}
-    for c in cat_cols:
-        allv = pd.unique(np.concatenate([np.asarray(s["uniques"][c], dtype=object) for s in scans]))
-        vals = [v for v in allv if not pd.isna(v)]
-        if (
-            not isinstance(dtypes[c], pd.CategoricalDtype)
-            and not _is_numeric(dtypes[c])
-            and not re.search(_C_RE.format(re.escape(c)), rhs)
-            and vals
-            and all(_NUMBER_RE.match(str(v)) for v in vals)
-        ):
-            raise DataError(
-                f"column {c!r} holds numbers stored as text; convert it with pd.to_numeric "
-                f"to use it as a number, or write C({c}) to use it as a categorical"
+        # categorical levels, learned from every partition (after NA drop), in the in-memory order
+        cat_dtypes = {}
+        for c in cat_cols:
+            allv = pd.unique(
+                np.concatenate([np.asarray(s["uniques"][c], dtype=object) for s in scans])
             )
-        cat_dtypes[c] = pd.CategoricalDtype(_sorted_levels(vals, dtypes[c]))
-    levels = None
-    if factor_response:
-        lw: dict = {}
-        for s in scans:
-            for k, v in s["ylev_w"].items():
-                lw[k] = lw.get(k, 0.0) + v
-        levels = _sorted_levels([k for k in lw if not pd.isna(k)], dtypes[lhs])
-        if len(levels) != 2:
-            raise DataError(
-                f"binomial response {lhs!r} must have exactly two levels, found {len(levels)}: "
-                f"{levels[:10]} (use gl.multinomial for more than two)"
-            )
-        sum_wy = float(lw[levels[1]])
-        pos = {k: sum(s["ylev_pos"].get(k, 0) for s in scans) for k in levels}
-        if min(pos.values()) == 0:
-            raise GlmlogitError(
-                f"binomial response {lhs!r} has a single class among rows with positive weight"
-            )
-    else:
-        if sum(s["y_nonfinite"] for s in scans):
-            raise DataError(
-                f"response {lhs!r} has {sum(s['y_nonfinite'] for s in scans)} non-finite "
-                "value(s) after NA handling"
-            )
-        for msg in dict.fromkeys(m for s in scans for m in s["warned"]):
-            warnings.warn(msg, DataWarning, stacklevel=3)
-        sum_wy = sum(s["sum_wy"] for s in scans)
-        if binomial:
-            ymin = min(s["y_min"] for s in scans)
-            ymax = max(s["y_max"] for s in scans)
-            if ymin == ymax and ymin in (0.0, 1.0):
-                cls = "1 (success)" if ymin == 1 else "0 (failure)"
-                raise GlmlogitError(
-                    f"binomial response {lhs!r} has a single class: all {nobs} rows are {cls}"
+            vals = [v for v in allv if not pd.isna(v)]
+            if (
+                not isinstance(dtypes[c], pd.CategoricalDtype)
+                and not _is_numeric(dtypes[c])
+                and not re.search(_C_RE.format(re.escape(c)), rhs)
+                and vals
+                and all(_NUMBER_RE.match(str(v)) for v in vals)
+            ):
+                raise DataError(
+                    f"column {c!r} holds numbers stored as text; convert it with pd.to_numeric "
+                    f"to use it as a number, or write C({c}) to use it as a categorical"
                 )
+            cat_dtypes[c] = pd.CategoricalDtype(_sorted_levels(vals, dtypes[c]))
+        levels = None
+        if factor_response:
+            lw: dict = {}
+            for s in scans:
+                for k, v in s["ylev_w"].items():
+                    lw[k] = lw.get(k, 0.0) + v
+            levels = _sorted_levels([k for k in lw if not pd.isna(k)], dtypes[lhs])
+            if len(levels) != 2:
+                raise DataError(
+                    f"binomial response {lhs!r} must have exactly two levels, found {len(levels)}: "
+                    f"{levels[:10]} (use gl.multinomial for more than two)"
+                )
+            sum_wy = float(lw[levels[1]])
+            pos = {k: sum(s["ylev_pos"].get(k, 0) for s in scans) for k in levels}
+            if min(pos.values()) == 0:
+                raise GlmlogitError(
+                    f"binomial response {lhs!r} has a single class among rows with positive weight"
+                )
+        else:
+            if sum(s["y_nonfinite"] for s in scans):
+                raise DataError(
+                    f"response {lhs!r} has {sum(s['y_nonfinite'] for s in scans)} non-finite "
+                    "value(s) after NA handling"
+                )
+            for msg in dict.fromkeys(m for s in scans for m in s["warned"]):
+                warnings.warn(msg, DataWarning, stacklevel=3)
+            sum_wy = sum(s["sum_wy"] for s in scans)
+            if binomial:
+                ymin = min(s["y_min"] for s in scans)
+                ymax = max(s["y_max"] for s in scans)
+                if ymin == ymax and ymin in (0.0, 1.0):
+                    cls = "1 (success)" if ymin == 1 else "0 (failure)"
+                    raise GlmlogitError(
+                        f"binomial response {lhs!r} has a single class: all {nobs} rows are {cls}"
+                    )
 
-    # the ModelSpec, built on sample rows carrying every level
-    sample = pd.concat([s["sample"] for s in scans if len(s["sample"])]).head(_SAMPLE_ROWS)
-    enc.cat_dtypes = cat_dtypes
-    enc.levels = levels
-    sample = enc.cast(sample)
-    if sparse == "auto":
-        want_sparse = sum(len(dt.categories) for dt in cat_dtypes.values()) >= 200
-    spec = _build_spec(rhs, sample, "sparse" if want_sparse else "pandas", formula)
-    spec = _global_transform_state(spec, scans, moment_cols, formula)
-    for key, (kind, _state) in spec.encoder_state.items():
-        if getattr(kind, "value", kind) != "categorical":
-            continue
-        fcol: str | None = key if key in cols else None
-        if fcol is None:
-            m = re.match(r"^C\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]", key)
-            fcol = m.group(1) if m else None
-        if fcol is None or fcol not in cat_dtypes:
-            raise FormulaError(
-                f"categorical term {key!r}: on Dask data a categorical must be a column (or "
-                "C(column)); compute derived factors as columns first"
-            )
-    enc.spec = spec
-    enc.output = "sparse" if want_sparse else "pandas"
-    enc.plan_fast(dtypes, sample)
-    names = [str(c) for c in spec.column_names]
-    start = None
-    if pre_names is not None and names == pre_names and enc.fast == pre_fast:
-        H, rhs_, dev, valid = _sum_stats(*[s["start"] for s in scans])
-        start = PassStats(H, rhs_, float(dev), bool(valid) and np.isfinite(dev))
-    terms = {str(t): list(map(int, ix)) for t, ix in spec.term_indices.items()}
-    icpt = names.index("Intercept") if "Intercept" in names else None
+        # the ModelSpec, built on sample rows carrying every level
+        sample = pd.concat([s["sample"] for s in scans if len(s["sample"])]).head(_SAMPLE_ROWS)
+        enc.cat_dtypes = cat_dtypes
+        enc.levels = levels
+        sample = enc.cast(sample)
+        if sparse == "auto":
+            want_sparse = sum(len(dt.categories) for dt in cat_dtypes.values()) >= 200
+        spec = _build_spec(rhs, sample, "sparse" if want_sparse else "pandas", formula)
+        spec = _global_transform_state(spec, scans, moment_cols, formula)
+        for key, (kind, _state) in spec.encoder_state.items():
+            if getattr(kind, "value", kind) != "categorical":
+                continue
+            fcol: str | None = key if key in cols else None
+            if fcol is None:
+                m = re.match(r"^C\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*[,)]", key)
+                fcol = m.group(1) if m else None
+            if fcol is None or fcol not in cat_dtypes:
+                raise FormulaError(
+                    f"categorical term {key!r}: on Dask data a categorical must be a column (or "
+                    "C(column)); compute derived factors as columns first"
+                )
+        enc.spec = spec
+        enc.output = "sparse" if want_sparse else "pandas"
+        enc.plan_fast(dtypes, sample)
+        names = [str(c) for c in spec.column_names]
+        start = None
+        if pre_names is not None and names == pre_names and enc.fast == pre_fast:
+            H, rhs_, dev, valid = _sum_stats(*[s["start"] for s in scans])
+            start = PassStats(H, rhs_, float(dev), bool(valid) and np.isfinite(dev))
+            if spill is not None and start.valid:
+                spill.mark_filled()
+        if spill is not None and not spill.filled:
+            spill.clear()  # files from the scan's encoding, if any: the first pass refills
+        terms = {str(t): list(map(int, ix)) for t, ix in spec.term_indices.items()}
+        icpt = names.index("Intercept") if "Intercept" in names else None
 
-    design = DaskDesign(
-        column_names=names,
-        formula=formula,
-        spec=spec,
-        terms=terms,
-        intercept_index=icpt,
-        response_name=lhs,
-        response_levels=levels,
-        offset_name=oname,
-        weights_name=wname or ("(array)" if wcol is not None else None),
-        has_offset=ocol is not None,
-        n_input=n_input,
-        n_fitted=n_fit,
-        nobs=nobs,
-        sum_w=sum_w,
-        sum_wy=sum_wy,
-        offset_nonzero=any(s["o_nonzero"] for s in scans),
-        ddf=proj,
-        encoder=enc,
-        ddf_full=ddf_full,
-    )
-    rows = DaskRows(parts, enc, len(names), ybar=sum_wy / sum_w)
-    if start is not None:
-        rows.prime_start(fam, start)
-    model = DaskGLM(fam, design, rows, printer)
-    return model.fit(**fit_kw)
+        design = DaskDesign(
+            column_names=names,
+            formula=formula,
+            spec=spec,
+            terms=terms,
+            intercept_index=icpt,
+            response_name=lhs,
+            response_levels=levels,
+            offset_name=oname,
+            weights_name=wname or ("(array)" if wcol is not None else None),
+            has_offset=ocol is not None,
+            n_input=n_input,
+            n_fitted=n_fit,
+            nobs=nobs,
+            sum_w=sum_w,
+            sum_wy=sum_wy,
+            offset_nonzero=any(s["o_nonzero"] for s in scans),
+            ddf=proj,
+            encoder=enc,
+            ddf_full=ddf_full,
+        )
+        rows = DaskRows(parts, enc, len(names), ybar=sum_wy / sum_w, cache=spill)
+        if start is not None:
+            rows.prime_start(fam, start)
+        model = DaskGLM(fam, design, rows, printer)
+        return model.fit(**fit_kw)
+    finally:
+        if spill is not None:
+            spill.close()  # the decoded copy lives only as long as the fit
+
+
+def _spill_cache(cache, n_parts: int) -> SpillCache | None:
+    """The spill cache glm_dask's ``cache`` asks for (None: off)."""
+    if cache is False:
+        return None
+    if cache == "auto":
+        from dask.base import get_scheduler
+
+        module = getattr(get_scheduler(), "__module__", None) or ""
+        if module.startswith("distributed"):
+            return None  # workers may be on other machines
+        return SpillCache(n_parts)
+    return SpillCache(n_parts, None if cache is True else os.fspath(cache))
 
 
 def _build_spec(rhs: str, sample: pd.DataFrame, output: str, formula: str) -> ModelSpec:

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 from formulaic.errors import FormulaicError
 
-from .engine.dask_rows import DaskRows, ProgressRows, tree_reduce
+from .engine.dask_rows import DaskRows, ProgressRows, _blocks, tree_reduce
 from .engine.irls import Fit, irls
 from .errors import DataError, GlmlogitError, GlmlogitWarning
 from .families import Family, Gamma, Gaussian, InverseGaussian
@@ -72,9 +72,19 @@ class DaskGLM:
             intercept_index=self.design.intercept_index,
             **self._fit_kw,
         )
-        return DaskGLMResults(
+        res = DaskGLMResults(
             self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
         )
+        cache = self.rows.cache
+        if cache is not None and cache.active and cache.n_cached:
+            # While the decoded copy is on disk, the passes at the solution cost a fraction of
+            # a read: compute what the summary needs now, before the caller closes the cache.
+            res._final  # noqa: B018 - Pearson chi2, llf, null deviance
+            if not self.family.fixed_scale:
+                res.llnull  # noqa: B018
+            if cov_type not in ("nonrobust", "cluster"):
+                res._cov  # noqa: B018
+        return res
 
     def _fit_columns(self, cols, start=None) -> Fit:
         cols = list(cols)
@@ -103,18 +113,24 @@ def _loglik_deviance_share(family: Family, n_pos: float, sw: float, tot: dict) -
 
 
 def _null_mu(family, y, off, null):
+    return _null_fit(family, y, off, null)[0]
+
+
+def _null_fit(family, y, off, null):
+    """(mu, eta) of the null model on a block (eta for the deviance's logit path)."""
     kind, val = null
     if kind == "mean":
-        return np.full(len(y), val)
-    if kind == "offset":
-        return family.link.inverse(off.copy())
-    return family.link.inverse(np.full(len(y), val) + off)
+        mu0 = np.full(len(y), val)
+        with np.errstate(all="ignore"):
+            return mu0, np.full(len(y), float(family.link.link(np.array([val]))[0]))
+    eta0 = off.copy() if kind == "offset" else np.full(len(y), val) + off
+    return family.link.inverse(eta0), eta0
 
 
 def _final_part(part, enc, family, beta, null, tot):
-    """[pearson chi2, loglik, null deviance, null loglik (fixed scale only)] of one partition."""
-    out = np.zeros(4)
-    for X, y, w, off in enc.chunks(part):
+    """[pearson chi2, loglik, null deviance] of one partition."""
+    out = np.zeros(3)
+    for X, y, w, off in _blocks(enc, part):
         if len(y) == 0:
             continue
         eta = X @ beta + off
@@ -125,16 +141,14 @@ def _final_part(part, enc, family, beta, null, tot):
         sh = _loglik_deviance_share(family, float(np.count_nonzero(w)), float(np.sum(w)), tot)
         if sh is not None:
             out[1] += family.loglik(y, mu, w, sh, eta)
-        mu0 = _null_mu(family, y, off, null)
-        out[2] += float(np.sum(family.deviance_terms(y, mu0, w)))
-        if family.fixed_scale:
-            out[3] += family.loglik(y, mu0, w, 0.0)
+        mu0, eta0 = _null_fit(family, y, off, null)
+        out[2] += float(np.sum(family.deviance_terms(y, mu0, w, eta0)))
     return out
 
 
 def _null_loglik_part(part, enc, family, null, tot):
     out = np.zeros(1)
-    for _X, y, w, off in enc.chunks(part):
+    for _X, y, w, off in _blocks(enc, part):
         if len(y) == 0:
             continue
         mu0 = _null_mu(family, y, off, null)
@@ -144,41 +158,52 @@ def _null_loglik_part(part, enc, family, null, tot):
     return out
 
 
-def _robust_part(part, enc, family, beta, keep, C, kind, groups_col):
-    """Meat of the sandwich on one partition (rows with positive weight, kept columns); with a
-    groups column, the per-cluster score sums as a DataFrame."""
-    from .robust import hat_values, score_factors
+def _scores(X, y, w, off, family, beta, keep):
+    """Rows with positive weight: their kept design columns and score factors (u, W)."""
+    from .robust import score_factors
 
-    df = enc.clean(part)
-    k = int(keep.sum())
-    if groups_col is not None:
-        g = df[groups_col]
-        if g.isna().any():
-            raise GlmlogitError(f"groups has {int(g.isna().sum())} missing value(s) in fitted rows")
-    if len(df) == 0:
-        return (np.zeros((k, k)), 0) if groups_col is None else pd.DataFrame(columns=range(k))
-    X = enc.design(df)
     X = cast(Any, X).toarray() if sp.issparse(X) else X
-    y = enc.response(df)
-    w, off = enc.vectors(df)
     eta = X @ beta + off
     mu = family.link.inverse(eta)
     u, W = score_factors(y, mu, eta, w, family)
     pos = w > 0
-    Xk = X[np.flatnonzero(pos)][:, np.flatnonzero(keep)]
-    u, W = u[pos], W[pos]
-    if groups_col is not None:
-        return pd.DataFrame(Xk * u[:, None]).groupby(g.to_numpy()[pos], sort=False).sum()
-    omega = u * u
-    n_unstable = 0
-    if kind in ("HC2", "HC3"):
-        h = hat_values(Xk, W, C)
-        n_unstable = int(np.sum(h > 1.0 - np.sqrt(np.finfo(float).eps)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            omega = omega / (1.0 - h) if kind == "HC2" else omega / (1.0 - h) ** 2
-    with np.errstate(invalid="ignore"):
-        meat = (Xk * omega[:, None]).T @ Xk
+    return X[np.flatnonzero(pos)][:, np.flatnonzero(keep)], u[pos], W[pos], pos
+
+
+def _robust_part(part, enc, family, beta, keep, C, kind):
+    """Meat of the sandwich on one partition (rows with positive weight, kept columns) and the
+    number of rows whose hat value is (almost) 1, block by block."""
+    from .robust import hat_values
+
+    k = int(keep.sum())
+    meat, n_unstable = np.zeros((k, k)), 0
+    for X, y, w, off in _blocks(enc, part):
+        if len(y) == 0:
+            continue
+        Xk, u, W, _pos = _scores(X, y, w, off, family, beta, keep)
+        omega = u * u
+        if kind in ("HC2", "HC3"):
+            h = hat_values(Xk, W, C)
+            n_unstable += int(np.sum(h > 1.0 - np.sqrt(np.finfo(float).eps)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                omega = omega / (1.0 - h) if kind == "HC2" else omega / (1.0 - h) ** 2
+        with np.errstate(invalid="ignore"):
+            meat += (Xk * omega[:, None]).T @ Xk
     return meat, n_unstable
+
+
+def _cluster_part(part, enc, family, beta, keep, groups_col):
+    """Per-cluster score sums of one partition (a DataFrame indexed by cluster)."""
+    df = enc.clean(part)
+    k = int(keep.sum())
+    g = df[groups_col]
+    if g.isna().any():
+        raise GlmlogitError(f"groups has {int(g.isna().sum())} missing value(s) in fitted rows")
+    if len(df) == 0:
+        return pd.DataFrame(columns=range(k))
+    w, off = enc.vectors(df)
+    Xk, u, _W, pos = _scores(enc.design(df), enc.response(df), w, off, family, beta, keep)
+    return pd.DataFrame(Xk * u[:, None]).groupby(g.to_numpy()[pos], sort=False).sum()
 
 
 def _sum_meat(*parts):
@@ -291,11 +316,13 @@ class DaskGLMResults(GLMResults):
         return np.where(self._fit.aliased, 0.0, self._fit.coef)
 
     def _parts(self, extra: list[str] | None = None) -> list:
+        """What each partition's task reads: the data (with ``extra`` columns), or the fit's
+        spill cache while it is open (the design blocks only)."""
         d = self.design
         if extra:
             cols = list(dict.fromkeys(list(d.ddf.columns) + extra))
             return list(d.ddf_full[cols].to_delayed())
-        return list(d.ddf.to_delayed())
+        return self.model.rows.sources()
 
     def _pass(self, func, combine, *args, extra=None):
         import dask
@@ -319,9 +346,7 @@ class DaskGLMResults(GLMResults):
         enc, fam, b = self.design.encoder, self.family, self._beta0
         if self.cov_type == "cluster":
             gcol = self.cov_kwds["groups"]
-            S = self._pass(
-                _robust_part, _sum_frames, enc, fam, b, keep, C, "HC0", gcol, extra=[gcol]
-            )
+            S = self._pass(_cluster_part, _sum_frames, enc, fam, b, keep, gcol, extra=[gcol])
             G = len(S)
             if G < 2:
                 raise GlmlogitError(f"cluster-robust covariance needs at least 2 clusters, got {G}")
@@ -334,9 +359,7 @@ class DaskGLMResults(GLMResults):
             if corr == "stata":
                 adj *= (n - 1.0) / (n - k)
         else:
-            meat, bad = self._pass(
-                _robust_part, _sum_meat, enc, fam, b, keep, C, self.cov_type, None
-            )
+            meat, bad = self._pass(_robust_part, _sum_meat, enc, fam, b, keep, C, self.cov_type)
             if bad:
                 warnings.warn(
                     f"{self.cov_type} covariance is numerically unstable: {bad} row(s) have hat "
@@ -374,7 +397,7 @@ class DaskGLMResults(GLMResults):
 
     @cached_property
     def _final(self) -> np.ndarray:
-        """One pass at the solution: Pearson chi2, llf, null deviance (and llnull if cheap)."""
+        """One pass at the solution: Pearson chi2, llf, null deviance."""
         return self._pass(
             _final_part,
             _sum_vectors,
@@ -400,7 +423,9 @@ class DaskGLMResults(GLMResults):
     @cached_property
     def llnull(self) -> float:
         if self.family.fixed_scale:
-            return float(self._final[3])
+            # binomial and Poisson: loglik = (the saturated model's loglik) - deviance / 2, so
+            # the null model's follows from the fitted one's, with no pass over the data
+            return self.llf - 0.5 * (self.null_deviance - self.deviance)
         tot = dict(self._totals, deviance=self.null_deviance)
         out = self._pass(
             _null_loglik_part, _sum_vectors, self.design.encoder, self.family, self._null, tot

@@ -381,7 +381,8 @@ def glm(
     device : None, "cuda" or an array namespace
         Run the per-iteration pass over the rows on a GPU (CuPy) or another array namespace.
     progress : bool or callable
-        Dask data only: report each pass's deviance and time.
+        Dask data only: report each pass's deviance and time.  (Also for Dask data only:
+        ``cache=``, the local copy of the decoded partitions, see ``glmlogit.dask.glm_dask``.)
     **fit_kw
         Passed to :meth:`GLM.fit`: ``method``, ``tol``, ``max_iter``, ``start``, ``cov_type``,
         ``groups``, ``cluster_correction``, ``firth``, ``on_separation``, ``penalty``, ``alpha``,

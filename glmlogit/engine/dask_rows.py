@@ -26,6 +26,7 @@ from scipy import linalg
 
 from ..families import Family
 from .rows import DenseRows, PassStats
+from .spill import CachedPart, Sink, SpillCache, write_through
 
 log = logging.getLogger("glmlogit.dask")
 
@@ -58,31 +59,51 @@ def _select(X, cols):
 
 
 # --- per-partition tasks (module level: picklable for process workers) ---------------------------
-def _blocks(encode, part):
-    """The partition's rows as (X, y, w, offset) blocks: ``encode.chunks`` when the encoder
-    streams a partition in blocks of rows, else the whole partition at once."""
+def _blocks(encode, part, sink: Sink | None = None):
+    """The partition's rows as (X, y, w, offset) blocks: from the spill cache for a
+    :class:`CachedPart`; else ``encode.chunks`` when the encoder streams a partition in blocks of
+    rows, or the whole partition at once; written to ``sink`` on the way when one is given."""
+    if isinstance(part, CachedPart):
+        return part.blocks()
     chunks = getattr(encode, "chunks", None)
-    return chunks(part) if chunks is not None else (encode(part),)
+    blocks = chunks(part) if chunks is not None else (encode(part),)
+    return blocks if sink is None else write_through(blocks, sink)
 
 
-def _part_stats(part, ctx, beta):
+def _whole(encode, part):
+    """The partition's rows as one (X, y, w, offset) (blocks of a cached partition joined)."""
+    if not isinstance(part, CachedPart):
+        return encode(part)
+    blocks = list(part.blocks())
+    if len(blocks) == 1:
+        return blocks[0]
+    return tuple(np.concatenate([b[i] for b in blocks]) for i in range(4))
+
+
+def _part_stats(part, ctx, beta, sink=None):
     encode, family, cols, p = ctx
     H = rhs = None
     dev, valid = 0.0, True
-    for X, y, w, off in _blocks(encode, part):
-        X = _select(X, cols)
-        if X.shape[0] == 0:
-            continue
-        st = _local_rows(X, y, w, off).accumulate(family, beta)
-        if not st.valid:
-            valid = False
-            break
-        if H is None:
-            H, rhs = st.xtwx.copy(), np.array(st.rhs, dtype=float)
-        else:
-            H += st.xtwx
-            rhs += st.rhs
-        dev += st.deviance
+    blocks = _blocks(encode, part, sink)
+    try:
+        for X, y, w, off in blocks:
+            X = _select(X, cols)
+            if X.shape[0] == 0:
+                continue
+            st = _local_rows(X, y, w, off).accumulate(family, beta)
+            if not st.valid:
+                valid = False
+                break
+            if H is None:
+                H, rhs = st.xtwx.copy(), np.array(st.rhs, dtype=float)
+            else:
+                H += st.xtwx
+                rhs += st.rhs
+            dev += st.deviance
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()  # an early stop leaves no partial cache file
     if H is None or not valid:
         return np.zeros((p, p)), np.zeros(p), 0.0 if valid else np.inf, valid
     return H, rhs, dev, valid
@@ -103,7 +124,7 @@ def _sum_stats(*parts):
 
 def _part_norms(part, ctx, cols):
     encode, _family, sel, _p = ctx
-    X, _y, w, _off = encode(part)
+    X, _y, w, _off = _whole(encode, part)
     X = _select(X, sel)
     if X.shape[0] == 0:
         return np.zeros(len(cols))
@@ -122,7 +143,7 @@ def _sum_arrays(*parts):
 
 def _part_r(part, ctx, cols):
     encode, _family, sel, _p = ctx
-    X, _y, w, off = encode(part)
+    X, _y, w, off = _whole(encode, part)
     X = _select(X, sel)
     if X.shape[0] == 0:
         return np.zeros((0, len(cols)))
@@ -139,7 +160,7 @@ def _stack_r(*parts):
 
 def _part_gradient(part, ctx, beta):
     encode, family, cols, p = ctx
-    X, y, w, off = encode(part)
+    X, y, w, off = _whole(encode, part)
     X = _select(X, cols)
     if X.shape[0] == 0:
         return 0.0, np.zeros(X.shape[1]), True
@@ -168,7 +189,7 @@ def _part_fitted(part, ctx, beta):
 
 def _part_ywsum(part, ctx):
     encode, _family, _cols, _p = ctx
-    _X, y, w, _off = encode(part)
+    _X, y, w, _off = _whole(encode, part)
     return np.array([float(np.sum(w * y)), float(np.sum(w))])
 
 
@@ -197,6 +218,9 @@ class DaskRows:
     p : number of design columns.
     cols : optional subset of the encoded columns (``take_columns``).
     ybar : optional prior-weighted mean response, if the caller already knows it.
+    cache : optional :class:`~glmlogit.engine.spill.SpillCache`: the first ``accumulate`` pass
+        writes every partition's encoded blocks to it, and later passes read those instead of
+        the partitions (the caller closes it when the fit is done).
     """
 
     def __init__(
@@ -208,8 +232,10 @@ class DaskRows:
         cols: Sequence[int] | None = None,
         ybar: float | None = None,
         fan_in: int = _FAN_IN,
+        cache: SpillCache | None = None,
     ):
         self.parts = list(parts)
+        self.cache = cache  # decoded partitions on local disk, filled by the first IRLS pass
         if not self.parts:
             raise ValueError("a Dask collection with no partitions")
         self.encode = encode
@@ -254,11 +280,27 @@ class DaskRows:
     def _ctx(self, family: Family | None):
         return _dask().delayed((self.encode, family, self.cols, self.p), pure=False)
 
-    def _run(self, func, combine, *args, family: Family | None = None):
+    def sources(self) -> list:
+        """What each partition's task reads: its cached blocks where the cache has them, else
+        the partition itself."""
+        c = self.cache
+        return self.parts if c is None else c.sources(self.parts)
+
+    def _run(self, func, combine, *args, family: Family | None = None, fill: bool = False):
         dask = _dask()
         ctx = self._ctx(family)
-        tasks = [dask.delayed(func, pure=False)(part, ctx, *args) for part in self.parts]
+        c = self.cache
+        if fill and c is not None and c.active and not c.filled:
+            tasks = [
+                dask.delayed(func, pure=False)(part, ctx, *args, sink=sink)
+                for part, sink in zip(self.parts, c.sinks())
+            ]
+        else:
+            fill = False
+            tasks = [dask.delayed(func, pure=False)(src, ctx, *args) for src in self.sources()]
         (out,) = dask.compute(tree_reduce(tasks, combine, self.fan_in))
+        if fill and c is not None:
+            c.mark_filled()
         self.n_passes += 1
         return out
 
@@ -288,7 +330,10 @@ class DaskRows:
             and self.cols is None
         ):
             return self._start[1]
-        H, rhs, dev, valid = self._run(_part_stats, _sum_stats, beta, family=family)
+        H, rhs, dev, valid = self._run(_part_stats, _sum_stats, beta, family=family, fill=True)
+        c = self.cache
+        if not valid and c is not None and c.filled and c.n_cached < len(self.parts):
+            c.unfill()  # an invalid pass stops early: fill the cache on the next one
         dev = float(dev)
         return PassStats(
             np.ascontiguousarray(H), np.asarray(rhs), dev, bool(valid) and np.isfinite(dev)
@@ -346,7 +391,13 @@ class DaskRows:
         cols = np.asarray(cols, dtype=np.intp)
         base = cols if self.cols is None else self.cols[cols]
         return DaskRows(
-            self.parts, self.encode, self._p_encoded, cols=base, ybar=self._ybar, fan_in=self.fan_in
+            self.parts,
+            self.encode,
+            self._p_encoded,
+            cols=base,
+            ybar=self._ybar,
+            fan_in=self.fan_in,
+            cache=self.cache,
         )
 
     # -- what irls' _feasible_anchor reads --------------------------------------------------

@@ -1,0 +1,155 @@
+"""The Dask fit's spill cache (decoded partitions on local disk) changes where the rows come
+from, never what is computed: every number is bit-identical to re-reading the partitions (the
+same blocks, summed in the same order), so the comparisons here are exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+dd = pytest.importorskip("dask.dataframe")
+import dask  # noqa: E402
+from test_dask import CASES, NPART, _frame  # noqa: E402
+
+from glmlogit.dask import glm_dask  # noqa: E402
+from glmlogit.engine import spill  # noqa: E402
+from glmlogit.engine.spill import CachedPart, Sink, write_through  # noqa: E402
+from glmlogit.errors import GlmlogitError  # noqa: E402
+
+ATTRS = ("deviance", "null_deviance", "llf", "llnull", "aic", "bic", "scale", "pearson_chi2")
+
+
+@pytest.fixture(scope="module")
+def ddf():
+    return dd.from_pandas(_frame(), npartitions=NPART)
+
+
+def _files(root) -> list:
+    return sorted(root.glob("glmlogit-dask-*/*.bin"))
+
+
+def _assert_identical(a, b) -> None:
+    for attr in ("params", "bse", "pvalues"):
+        np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr), err_msg=attr)
+    np.testing.assert_array_equal(a.cov_params(), b.cov_params())
+    for attr in ATTRS:
+        assert getattr(a, attr) == getattr(b, attr), attr
+    assert a.n_iter == b.n_iter
+
+
+@pytest.mark.parametrize(
+    "case,cov",
+    [
+        ("binomial", "nonrobust"),  # factors: the first IRLS pass fills the cache
+        ("poisson_offset", "HC1"),  # an offset stored; a robust covariance from the cache
+        ("binomial_weights_factor", "HC3"),  # prior weights stored; hat values per block
+        ("gaussian", "nonrobust"),  # numeric formula: the scan fills it; llnull from it
+    ],
+)
+def test_cached_fit_is_bit_identical(ddf, tmp_path, case, cov):
+    formula, kw = CASES[case]
+    seen: list[int] = []
+    cached = glm_dask(
+        formula,
+        ddf,
+        cache=str(tmp_path),
+        cov_type=cov,
+        progress=lambda _line: seen.append(len(_files(tmp_path))),
+        **kw,
+    )
+    plain = glm_dask(formula, ddf, cache=False, cov_type=cov, **kw)
+    _assert_identical(cached, plain)
+    assert cached.model.rows.cache.n_cached == NPART
+    assert max(seen) == NPART  # every partition was on disk during the fit ...
+    assert list(tmp_path.iterdir()) == []  # ... and nothing is left after it
+    assert plain.model.rows.cache is None
+
+
+def test_budget_limits_the_cache_and_the_rest_is_reread(ddf, tmp_path, monkeypatch):
+    formula, kw = CASES["binomial"]
+    plain = glm_dask(formula, ddf, cache=False, **kw)
+    sizes: list[int] = []
+    with dask.config.set(scheduler="sync"):  # partitions in order: a deterministic budget
+        glm_dask(
+            formula,
+            ddf,
+            cache=str(tmp_path),
+            progress=lambda _: sizes.extend(f.stat().st_size for f in _files(tmp_path)),
+            **kw,
+        )
+        one = max(sizes)
+        # room for one partition's file (the check allows one more of the largest size so far)
+        monkeypatch.setattr(spill, "_ram_bytes", lambda: int(1.5 * one / spill._RAM_SHARE))
+        part = glm_dask(formula, ddf, cache=str(tmp_path), **kw)
+        monkeypatch.setattr(spill, "_ram_bytes", lambda: 0)
+        none = glm_dask(formula, ddf, cache=str(tmp_path), **kw)
+    assert part.model.rows.cache.n_cached == 1
+    assert none.model.rows.cache.n_cached == 0
+    _assert_identical(part, plain)
+    _assert_identical(none, plain)
+
+
+def _blocks():
+    rng = np.random.default_rng(1)
+    n = 50
+    F = np.asfortranarray(rng.normal(size=(n, 4)))
+    F[:, 0] = 1.0  # an intercept: stored as a constant
+    F[:, 2] = 0.0
+    F[5, 2] = -0.0  # not the same bits: stored in full
+    wide = np.asfortranarray(rng.normal(size=(n + 7, 3)))[:n]  # a strided slice (chunks' buffer)
+    y01 = (rng.random(n) < 0.5).astype(float)
+    yfrac = rng.uniform(size=n)
+    ones, zeros = np.ones(n), np.zeros(n)
+    return [
+        (F, y01, ones, zeros),
+        (wide, yfrac, rng.integers(1, 4, n).astype(float), rng.normal(size=n)),
+        (np.ascontiguousarray(F), -y01, ones, zeros),  # -0.0 in y: kept as float64
+        (np.empty((0, 4)), np.empty(0), np.empty(0), np.empty(0)),
+    ]
+
+
+def test_file_format_round_trip(tmp_path):
+    blocks = _blocks()
+    path = str(tmp_path / "p.bin")
+    out = list(write_through(iter(blocks), Sink(path, 1 << 40)))
+    assert all(a is b for o, blk in zip(out, blocks) for a, b in zip(o, blk))  # untouched
+    back = list(CachedPart(path).blocks())
+    assert len(back) == len(blocks)
+    for (X, y, w, o), (X2, y2, w2, o2) in zip(blocks, back):
+        assert X2.shape == X.shape
+        np.testing.assert_array_equal(X2.view(np.int64), np.asarray(X).view(np.int64))
+        for a, b in ((y, y2), (w, w2), (o, o2)):
+            np.testing.assert_array_equal(
+                np.asarray(b, float).view(np.int64), np.asarray(a, float).view(np.int64)
+            )
+
+
+def test_incomplete_or_sparse_partitions_leave_no_file(tmp_path):
+    path = str(tmp_path / "p.bin")
+    gen = write_through(iter(_blocks()), Sink(path, 1 << 40))
+    next(gen)
+    gen.close()  # an invalid pass stops early
+    assert list(tmp_path.iterdir()) == []
+    X = sp.csr_matrix(np.eye(3))
+    list(write_through(iter([(X, np.zeros(3), np.ones(3), np.zeros(3))]), Sink(path, 1 << 40)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_argument(ddf, tmp_path):
+    formula, kw = CASES["binomial"]
+    with pytest.raises(GlmlogitError, match="cache must be"):
+        glm_dask(formula, ddf, cache=3, **kw)
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        auto = glm_dask(formula, ddf, **kw)  # "auto": off on a cluster
+        forced = glm_dask(formula, ddf, cache=str(tmp_path), **kw)  # workers share this disk
+    assert auto.model.rows.cache is None
+    assert forced.model.rows.cache.n_cached == NPART
+    _assert_identical(forced, auto)
+    assert list(tmp_path.iterdir()) == []
