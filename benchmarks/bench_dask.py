@@ -6,7 +6,8 @@ one file in memory), then, each in a fresh subprocess (so that peak memory, VmHW
 
 * ``read``: one full read of the data by Dask (``dd.read_parquet(dir).sum().compute()``);
 * ``glmlogit``: ``glm_dask("y ~ x0 + ... ", ddf)`` with full inference (coefficients, SEs,
-  p-values, Pearson chi2, log-likelihood, null deviance: the summary), threaded scheduler;
+  p-values, Pearson chi2, log-likelihood, null deviance: the summary), threaded scheduler; with
+  the spill cache (``cache="auto"``, the default) and without it (``cache=False``);
 * ``dask-ml``: ``dask_ml.linear_model.LogisticRegression`` (dask-glm's solvers; coefficients only,
   no standard errors), if installed.
 
@@ -94,7 +95,7 @@ def run_read(path: str) -> dict:
     }
 
 
-def run_glmlogit(path: str, cols: int) -> dict:
+def run_glmlogit(path: str, cols: int, cache: str = "auto") -> dict:
     _limit_blas_threads()
     import dask.dataframe as dd
 
@@ -104,12 +105,18 @@ def run_glmlogit(path: str, cols: int) -> dict:
     formula = "y ~ " + " + ".join(f"x{j}" for j in range(cols))
     passes: list[str] = []
     c0, t0 = _cpu(), time.perf_counter()
-    res = glm_dask(formula, ddf, progress=passes.append)
+    res = glm_dask(formula, ddf, progress=passes.append, cache=cache != "off")
     t_fit, c_fit = time.perf_counter() - t0, _cpu() - c0
     text = str(res.summary())  # bse, p-values, CIs, llf, AIC/BIC, null deviance, Pearson chi2
     t_all, c_all = time.perf_counter() - t0, _cpu() - c0
     beta = _true_beta(cols)
+    spill = res.model.rows.cache
+    cached = spill.n_cached if spill is not None else 0
     return {
+        "cache": cache,
+        # with the cache, the fit also computes the summary's pass at the solution (from the
+        # cache, before removing it): seconds_fit then includes the full inference
+        "cached_partitions": cached,
         "seconds_fit": t_fit,
         "seconds_with_inference": t_all,
         "cpu_seconds_fit": c_fit,
@@ -117,8 +124,9 @@ def run_glmlogit(path: str, cols: int) -> dict:
         "pass_seconds": [float(p.split("pass ")[-1].split(" s")[0]) for p in passes],
         "n_iter": res.n_iter,
         "irls_passes": len(passes),  # the starting pass + one per iteration
-        # reads of the data: the encoding scan (which also computes the starting pass for a
-        # numeric formula), the IRLS passes it did not cover, the final inference pass
+        # passes over the data (from Parquet or from the cache): the encoding scan (which also
+        # computes the starting pass for a numeric formula and fills the cache), the IRLS
+        # passes it did not cover, the inference pass at the solution
         "data_passes": 1 + res.model.rows.n_passes + 1,
         "peak_rss_mb": _peak_rss_mb(),
         "deviance": res.deviance,
@@ -179,6 +187,11 @@ def main() -> None:
     ap.add_argument("--dir", default="/tmp")
     ap.add_argument("--reads", type=int, default=2, help="full reads timed (the best is used)")
     ap.add_argument("--no-daskml", action="store_true")
+    ap.add_argument(
+        "--cache",
+        default="auto,off",
+        help="glmlogit runs: 'auto' (the spill cache, the default) and/or 'off'",
+    )
     ap.add_argument("--json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--ref", help=argparse.SUPPRESS)
@@ -186,8 +199,8 @@ def main() -> None:
     if args.worker:
         if args.worker == "read":
             res = run_read(args.dir)
-        elif args.worker == "glmlogit":
-            res = run_glmlogit(args.dir, args.cols)
+        elif args.worker.startswith("glmlogit"):
+            res = run_glmlogit(args.dir, args.cols, args.worker.split(":")[1])
         else:
             res = run_daskml(args.dir, args.cols, json.loads(args.ref) if args.ref else None)
         print(json.dumps(res))
@@ -203,8 +216,9 @@ def main() -> None:
         t_gen = 0.0
     # full reads before and after the fit (the machine may be shared: the best read is used)
     reads = [_sub("read", args) for _ in range(args.reads)]
-    fit = _sub("glmlogit", args)
+    fits = {mode: _sub(f"glmlogit:{mode}", args) for mode in args.cache.split(",")}
     reads.append(_sub("read", args))
+    fit = next(iter(fits.values()))
     read_s = min(r["seconds"] for r in reads if "seconds" in r)
     read_cpu = min(r["cpu_seconds"] for r in reads if "cpu_seconds" in r)
     out = {
@@ -220,17 +234,22 @@ def main() -> None:
             "cpu_seconds_best": read_cpu,
             "peak_rss_mb": max(r.get("peak_rss_mb", 0) for r in reads),
         },
-        "glmlogit": fit,
     }
-    if "seconds_fit" in fit:
-        out["ratio_fit_to_iterations_x_read"] = fit["seconds_fit"] / (fit["n_iter"] * read_s)
-        out["ratio_all_to_data_passes_x_read"] = fit["seconds_with_inference"] / (
-            fit["data_passes"] * read_s
-        )
-        # CPU time is less sensitive to other load on a shared machine than wall time
-        out["cpu_ratio_fit_to_iterations_x_read"] = fit["cpu_seconds_fit"] / (
-            fit["n_iter"] * read_cpu
-        )
+    for mode, f in fits.items():
+        key = "glmlogit" if mode == "auto" else f"glmlogit_cache_{mode}"
+        out[key] = f
+        if "seconds_fit" in f:
+            f["ratio_fit_to_iterations_x_read"] = f["seconds_fit"] / (f["n_iter"] * read_s)
+            f["ratio_with_inference_to_iterations_x_read"] = f["seconds_with_inference"] / (
+                f["n_iter"] * read_s
+            )
+            # CPU time is less sensitive to other load on a shared machine than wall time
+            f["cpu_ratio_fit_to_iterations_x_read"] = f["cpu_seconds_fit"] / (
+                f["n_iter"] * read_cpu
+            )
+    ps = [np.asarray(f["params"]) for f in fits.values() if "params" in f]
+    if len(ps) == 2:
+        out["max_abs_coef_diff_cache_vs_off"] = float(np.max(np.abs(ps[0] - ps[1])))
     if not args.no_daskml:
         try:
             import dask_ml  # noqa: F401

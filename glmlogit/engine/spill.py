@@ -87,7 +87,8 @@ def _write_block(f, X, y, w, o) -> None:
     if n:
         bits = X.view(np.int64)  # bitwise: -0.0 is not stored as 0.0
         for j in range(p):
-            if np.all(bits[:, j] == bits[0, j]):
+            col = bits[:, j]
+            if col[-1] == col[0] and np.all(col == col[0]):  # most columns fail the first test
                 consts[j] = X[0, j]
     y01 = bool(np.all((y == 0.0) | (y == 1.0))) and not bool(np.signbit(y).any())
     store_w = n > 0 and not bool(np.all(w == 1.0))
