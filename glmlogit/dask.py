@@ -474,6 +474,9 @@ def glm_dask(
     if not hasattr(f, "lhs") or not str(f.lhs).strip():
         raise FormulaError(f"formula {formula!r} has no response: write it as 'y ~ x1 + x2'")
     lhs, rhs = str(f.lhs), str(f.rhs)
+    if "1" not in {str(t) for t in f.rhs}:
+        # "0 + x" / "x - 1": formulaic's string of the terms omits the removed intercept
+        rhs = f"0 + {rhs}" if rhs.strip() else "0"
     cols = list(map(str, ddf.columns))
     used = sorted(set(f.required_variables) | _named_columns(formula, cols))
     missing = [v for v in used if v not in cols]

@@ -65,6 +65,7 @@ def ddf(df):
 
 CASES = {
     "binomial": ("y ~ x1 + x2 + g + C(k)", dict(family="binomial")),
+    "binomial_no_intercept": ("y ~ 0 + x1 + g", dict(family="binomial")),
     "poisson_offset": ("cnt ~ x1 + center(x2) + g", dict(family="poisson", offset="lt")),
     "gamma": ("gam ~ x1 + scale(x2) + g:x1", dict(family="gamma", link="log")),
     "binomial_weights_factor": ("yy ~ x1 + g", dict(family="binomial", weights="w")),
