@@ -1,8 +1,9 @@
 """The model and results of a Dask fit (see :mod:`glmlogit.dask` for the fit itself).
 
 :class:`DaskGLM` runs ``irls`` on :class:`~glmlogit.engine.dask_rows.DaskRows`;
-:class:`DaskGLMResults` answers coefficient-level questions from the fit, computes the Pearson
-chi-squared, log-likelihood and null deviance in one more pass over the partitions, robust
+:class:`DaskGLMResults` answers coefficient-level questions from the fit, takes the Pearson
+chi-squared, the null deviance and (binomial, Poisson) both log-likelihoods from what the IRLS
+passes summed, computes what they did not in one more pass over the partitions, robust
 covariances in another, and returns per-row quantities (fitted values, residuals, predictions) as
 lazy Dask Series.  The per-partition tasks are module-level functions (picklable for a
 multi-process cluster).
@@ -21,7 +22,14 @@ import pandas as pd
 import scipy.sparse as sp
 from formulaic.errors import FormulaicError
 
-from .engine.dask_rows import DaskRows, ProgressRows, _blocks, tree_reduce
+from .engine.dask_rows import (
+    DaskRows,
+    ProgressRows,
+    _blocks,
+    null_fit,
+    pearson_terms,
+    tree_reduce,
+)
 from .engine.irls import Fit, irls
 from .errors import DataError, GlmlogitError, GlmlogitWarning
 from .families import Family, Gamma, Gaussian, InverseGaussian
@@ -77,11 +85,11 @@ class DaskGLM:
         )
         cache = self.rows.cache
         if cache is not None and cache.active and cache.n_cached:
-            # While the decoded copy is on disk, the passes at the solution cost a fraction of
-            # a read: compute what the summary needs now, before the caller closes the cache.
-            res._final  # noqa: B018 - Pearson chi2, llf, null deviance
-            if not self.family.fixed_scale:
-                res.llnull  # noqa: B018
+            # While the decoded copy is on disk, a pass at the solution costs a fraction of a
+            # read: compute what the summary needs now, before the caller closes the cache
+            # (no pass at all for what the IRLS passes already summed).
+            for name in ("pearson_chi2", "llf", "null_deviance", "llnull"):
+                getattr(res, name)
             if cov_type not in ("nonrobust", "cluster"):
                 res._cov  # noqa: B018
         return res
@@ -112,21 +120,6 @@ def _loglik_deviance_share(family: Family, n_pos: float, sw: float, tot: dict) -
     raise GlmlogitError(f"log-likelihood on Dask data is not available for {family!r}")
 
 
-def _null_mu(family, y, off, null):
-    return _null_fit(family, y, off, null)[0]
-
-
-def _null_fit(family, y, off, null):
-    """(mu, eta) of the null model on a block (eta for the deviance's logit path)."""
-    kind, val = null
-    if kind == "mean":
-        mu0 = np.full(len(y), val)
-        with np.errstate(all="ignore"):
-            return mu0, np.full(len(y), float(family.link.link(np.array([val]))[0]))
-    eta0 = off.copy() if kind == "offset" else np.full(len(y), val) + off
-    return family.link.inverse(eta0), eta0
-
-
 def _final_part(part, enc, family, beta, null, tot):
     """[pearson chi2, loglik, null deviance] of one partition."""
     out = np.zeros(3)
@@ -135,13 +128,11 @@ def _final_part(part, enc, family, beta, null, tot):
             continue
         eta = X @ beta + off
         mu = family.link.inverse(eta)
-        with np.errstate(all="ignore"):
-            r = (y - mu) * np.sqrt(w) / np.sqrt(family.variance(mu))
-        out[0] += float(np.sum(r**2))
+        out[0] += float(np.sum(pearson_terms(family, y, mu, w)))
         sh = _loglik_deviance_share(family, float(np.count_nonzero(w)), float(np.sum(w)), tot)
         if sh is not None:
             out[1] += family.loglik(y, mu, w, sh, eta)
-        mu0, eta0 = _null_fit(family, y, off, null)
+        mu0, eta0 = null_fit(family, y, off, null)
         out[2] += float(np.sum(family.deviance_terms(y, mu0, w, eta0)))
     return out
 
@@ -151,7 +142,7 @@ def _null_loglik_part(part, enc, family, null, tot):
     for _X, y, w, off in _blocks(enc, part):
         if len(y) == 0:
             continue
-        mu0 = _null_mu(family, y, off, null)
+        mu0 = null_fit(family, y, off, null)[0]
         sh = _loglik_deviance_share(family, float(np.count_nonzero(w)), float(np.sum(w)), tot)
         if sh is not None:
             out[0] += family.loglik(y, mu0, w, sh)
@@ -409,22 +400,41 @@ class DaskGLMResults(GLMResults):
         )
 
     @cached_property
+    def _null_stats(self) -> tuple[float, float] | None:
+        """(null deviance, null loglik) summed by the fit's first IRLS pass, when it summed
+        them for this null model and family."""
+        rows = self.model.rows
+        ns = rows.null_stats
+        if ns is None or ns[0] is not self.family or rows.null_spec != self._null:
+            return None
+        return ns[1], ns[2]
+
+    @cached_property
     def pearson_chi2(self) -> float:
-        return float(self._final[0])
+        pe = self.model.rows.pearson_at(self.family, self._beta0)  # the fit's last pass
+        return float(self._final[0]) if pe is None else pe
 
     @cached_property
     def llf(self) -> float:
+        ns = self._null_stats
+        if ns is not None and self.family.fixed_scale:
+            # binomial and Poisson: loglik = (the saturated model's loglik) - deviance / 2, so
+            # the fitted model's follows from the null model's, with no pass over the data
+            return ns[1] - 0.5 * (self.deviance - ns[0])
         return float(self._final[1])
 
     @cached_property
     def null_deviance(self) -> float:
-        return float(self._final[2])
+        ns = self._null_stats
+        return float(self._final[2]) if ns is None else ns[0]
 
     @cached_property
     def llnull(self) -> float:
+        ns = self._null_stats
+        if ns is not None and self.family.fixed_scale:
+            return ns[1]
         if self.family.fixed_scale:
-            # binomial and Poisson: loglik = (the saturated model's loglik) - deviance / 2, so
-            # the null model's follows from the fitted one's, with no pass over the data
+            # as llf above, the other way round
             return self.llf - 0.5 * (self.null_deviance - self.deviance)
         tot = dict(self._totals, deviance=self.null_deviance)
         out = self._pass(

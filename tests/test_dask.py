@@ -307,3 +307,24 @@ def test_na_rows_by_column_kind_match_in_memory():
     bad.loc[20, "x2"] = np.inf
     with pytest.raises(DataError, match="non-finite"):
         glm_dask("y ~ x1 + x2", dd.from_pandas(bad, npartitions=NPART))
+
+
+@pytest.mark.parametrize(
+    "formula,kw,pass_free",
+    [
+        ("y ~ x1 + x2 + g", dict(family="binomial"), True),  # null: the weighted mean
+        ("cnt ~ 0 + x1 + g", dict(family="poisson", offset="lt"), True),  # null: the offset
+        ("gam ~ x1 + g", dict(family="gaussian"), False),  # llf needs the dispersion: a pass
+    ],
+)
+@pytest.mark.parametrize("cache", [False, "auto"])
+def test_inference_numbers_from_the_irls_passes(df, ddf, formula, kw, pass_free, cache):
+    """The last IRLS pass (at the solution) sums the Pearson chi2 and the first one the null
+    model's deviance and log-likelihood: the summary of a binomial or Poisson fit needs no pass
+    over the data after the fit; the numbers equal the in-memory fit's."""
+    a = gl.glm(formula, df, **kw)
+    b = glm_dask(formula, ddf, cache=cache, **kw)
+    for attr in ("pearson_chi2", "null_deviance", "llnull", "llf", "aic", "bic", "scale"):
+        assert getattr(b, attr) == pytest.approx(getattr(a, attr), rel=RTOL), attr
+    np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
+    assert ("_final" not in b.__dict__) is pass_free

@@ -80,17 +80,46 @@ def _whole(encode, part):
     return tuple(np.concatenate([b[i] for b in blocks]) for i in range(4))
 
 
-def _part_stats(part, ctx, beta, sink=None):
+def null_fit(family: Family, y, off, null: tuple[str, float]):
+    """(mu, eta) of the null model on a block of rows: ``("mean", ybar)`` (an intercept, no
+    offset), ``("offset", 0)`` (no intercept: eta is the offset) or ``("fit", b0)`` (an intercept
+    b0 fitted with the offset)."""
+    kind, val = null
+    if kind == "mean":
+        mu0 = np.full(len(y), val)
+        with np.errstate(all="ignore"):
+            return mu0, np.full(len(y), float(family.link.link(np.array([val]))[0]))
+    eta0 = off.copy() if kind == "offset" else np.full(len(y), val) + off
+    return family.link.inverse(eta0), eta0
+
+
+def pearson_terms(family: Family, y, mu, w):
+    """Squared Pearson residuals, w (y - mu)^2 / V(mu)."""
+    with np.errstate(all="ignore"):
+        r = (y - mu) * np.sqrt(w) / np.sqrt(family.variance(mu))
+    return r * r
+
+
+# the by-products of a pass (``extras``): the Pearson chi-squared at beta, and once, at the null
+# model (beta-free), its deviance and (fixed-scale families) its log-likelihood
+_EXTRAS = 3
+
+
+def _part_stats(part, ctx, beta, null=None, sink=None):
     encode, family, cols, p = ctx
     H = rhs = None
     dev, valid = 0.0, True
+    ext = np.zeros(_EXTRAS)
     blocks = _blocks(encode, part, sink)
     try:
         for X, y, w, off in blocks:
             X = _select(X, cols)
             if X.shape[0] == 0:
                 continue
-            st = _local_rows(X, y, w, off).accumulate(family, beta)
+            rows = _local_rows(X, y, w, off)
+            if beta is not None and isinstance(rows, DenseRows):
+                rows.keep_fitted = True  # mu for the Pearson chi2, without recomputing it
+            st = rows.accumulate(family, beta)
             if not st.valid:
                 valid = False
                 break
@@ -100,13 +129,24 @@ def _part_stats(part, ctx, beta, sink=None):
                 H += st.xtwx
                 rhs += st.rhs
             dev += st.deviance
+            if beta is not None:
+                if isinstance(rows, DenseRows):
+                    mu = rows.fitted(family, beta)[1]
+                else:
+                    mu = family.link.inverse(np.asarray(X @ beta).ravel() + off)
+                ext[0] += float(np.sum(pearson_terms(family, y, mu, w)))
+            if null is not None:
+                mu0, eta0 = null_fit(family, y, off, null)
+                ext[1] += float(np.sum(family.deviance_terms(y, mu0, w, eta0)))
+                if family.fixed_scale:
+                    ext[2] += family.loglik(y, mu0, w, 0.0)
     finally:
         close = getattr(blocks, "close", None)
         if close is not None:
             close()  # an early stop leaves no partial cache file
     if H is None or not valid:
-        return np.zeros((p, p)), np.zeros(p), 0.0 if valid else np.inf, valid
-    return H, rhs, dev, valid
+        return np.zeros((p, p)), np.zeros(p), 0.0 if valid else np.inf, valid, ext
+    return H, rhs, dev, valid, ext
 
 
 def _sum_stats(*parts):
@@ -114,12 +154,14 @@ def _sum_stats(*parts):
     rhs = parts[0][1].copy()
     dev = parts[0][2]
     valid = parts[0][3]
-    for h, r, d, v in parts[1:]:
+    ext = parts[0][4].copy()
+    for h, r, d, v, e in parts[1:]:
         H += h
         rhs += r
         dev += d
         valid = valid and v
-    return H, rhs, dev, valid
+        ext += e
+    return H, rhs, dev, valid, ext
 
 
 def _part_norms(part, ctx, cols):
@@ -236,6 +278,11 @@ class DaskRows:
     ):
         self.parts = list(parts)
         self.cache = cache  # decoded partitions on local disk, filled by the first IRLS pass
+        # the null model ("mean", ybar) or ("offset", 0) whose deviance (and log-likelihood)
+        # the first pass at a beta also sums: (family, null deviance, null loglik) once done
+        self.null_spec: tuple[str, float] | None = None
+        self.null_stats: tuple[Family, float, float] | None = None
+        self._pearson: tuple[np.ndarray, Family, float] | None = None
         if not self.parts:
             raise ValueError("a Dask collection with no partitions")
         self.encode = encode
@@ -330,7 +377,16 @@ class DaskRows:
             and self.cols is None
         ):
             return self._start[1]
-        H, rhs, dev, valid = self._run(_part_stats, _sum_stats, beta, family=family, fill=True)
+        null = None
+        if beta is not None and self.null_spec is not None and self.null_stats is None:
+            null = self.null_spec  # once: the null model's deviance (and loglik) ride along
+        H, rhs, dev, valid, ext = self._run(
+            _part_stats, _sum_stats, beta, null, family=family, fill=True
+        )
+        if valid and beta is not None and np.isfinite(dev):
+            self._pearson = (np.array(beta), family, float(ext[0]))
+            if null is not None:
+                self.null_stats = (family, float(ext[1]), float(ext[2]))
         c = self.cache
         if not valid and c is not None and c.filled and c.n_cached < len(self.parts):
             c.unfill()  # an invalid pass stops early: fill the cache on the next one
@@ -338,6 +394,14 @@ class DaskRows:
         return PassStats(
             np.ascontiguousarray(H), np.asarray(rhs), dev, bool(valid) and np.isfinite(dev)
         )
+
+    def pearson_at(self, family: Family, beta: np.ndarray) -> float | None:
+        """The Pearson chi-squared summed by the last pass, if it was at ``beta`` (irls' last
+        pass is at its solution), else None."""
+        pe = self._pearson
+        if pe is not None and pe[1] is family and np.array_equal(pe[0], beta):
+            return pe[2]
+        return None
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
         """(deviance, score X'u, valid) at beta; ``rows`` is not supported (partitions are not
