@@ -121,9 +121,12 @@ def run_glmlogit(path: str, cols: int, cache: str = "auto") -> dict:
         "seconds_with_inference": t_all,
         "cpu_seconds_fit": c_fit,
         "cpu_seconds_with_inference": c_all,
-        "pass_seconds": [float(p.split("pass ")[-1].split(" s")[0]) for p in passes],
+        "pass_seconds": [
+            float(p.split("pass ")[-1].split(" s")[0]) for p in passes if "deviance" in p
+        ],
+        "progress": passes,
         "n_iter": res.n_iter,
-        "irls_passes": len(passes),  # the starting pass + one per iteration
+        "irls_passes": sum("deviance" in p for p in passes),  # the start + one per iteration
         # passes over the data (from Parquet or from the cache): the encoding scan (which also
         # computes the starting pass for a numeric formula and fills the cache), the IRLS
         # passes it did not cover, the inference pass at the solution

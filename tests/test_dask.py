@@ -174,7 +174,11 @@ def test_progress_and_logging(ddf, caplog):
     lines: list[str] = []
     with caplog.at_level(logging.INFO, logger="glmlogit.dask"):
         b = glm_dask("y ~ x1 + g", ddf, progress=lines.append)
-    assert len(lines) == b.n_iter + 1  # the starting pass, then one pass per iteration
+    passes = [line for line in lines if "deviance" in line]
+    assert len(passes) == b.n_iter + 1  # the starting pass, then one pass per iteration
+    cache = [line for line in lines if "spill cache" in line]
+    assert len(cache) == 1 and f"{NPART} of {NPART} partitions" in cache[0]
+    assert len(lines) == len(passes) + 1
     assert "deviance" in lines[-1] and "elapsed" in lines[-1]
     assert float(lines[-1].split("deviance ")[1].split(";")[0]) == pytest.approx(b.deviance)
     assert sum("glmlogit fit" in r.getMessage() for r in caplog.records) == len(lines)

@@ -488,6 +488,10 @@ def _identity_encode(part):
     return np.asarray(X, dtype=float), np.asarray(y, dtype=float), w, o
 
 
+def _size_text(nbytes: int) -> str:
+    return f"{nbytes / 1e9:.2f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
+
+
 class ProgressRows:
     """Wraps a rows object; logs (and optionally prints) every pass: its number, the deviance and
     the elapsed time.  irls calls ``accumulate`` once per iteration (plus step-halvings)."""
@@ -519,6 +523,14 @@ class ProgressRows:
             f"{'' if st.valid else ' (invalid, halving)'}; pass {dt:.2f} s, "
             f"elapsed {time.perf_counter() - self._t0:.2f} s"
         )
+        c = getattr(self._rows, "cache", None)
+        if c is not None and c.filled and not c.reported:
+            c.reported = True
+            self._say(
+                f"[glmlogit {self._label}] spill cache: {c.n_cached} of {len(c.paths)} partitions "
+                f"decoded on local disk ({_size_text(c.nbytes)} in {c.dir}); later passes read "
+                "them instead of the data"
+            )
         return st
 
     def take_columns(self, cols):

@@ -202,6 +202,13 @@ def write_through(
                 _remove(tmp)
 
 
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
 def _remove(path: str) -> None:
     try:
         os.remove(path)
@@ -219,6 +226,8 @@ class SpillCache:
         self.budget = int(_RAM_SHARE * _ram_bytes()) if budget is None else int(budget)
         self.paths = [os.path.join(self.dir, f"part-{i:06d}.bin") for i in range(n_parts)]
         self._present: list[bool] | None = None
+        self.nbytes = 0  # the files' total size, once filled
+        self.reported = False  # whether the progress report has announced the cache
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
 
     @property
@@ -231,7 +240,9 @@ class SpillCache:
         return self._present is not None
 
     def mark_filled(self) -> None:
-        self._present = [os.path.exists(p) for p in self.paths]
+        sizes = [_size(p) for p in self.paths]
+        self._present = [n is not None for n in sizes]
+        self.nbytes = sum(n for n in sizes if n is not None)
 
     def clear(self) -> None:
         """Remove every file (they hold another encoding); the next filling pass writes anew."""
