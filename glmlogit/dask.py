@@ -702,7 +702,7 @@ def glm_dask(
         names = [str(c) for c in spec.column_names]
         start = None
         if pre_names is not None and names == pre_names and enc.fast == pre_fast:
-            H, rhs_, dev, valid = _sum_stats(*[s["start"] for s in scans])
+            H, rhs_, dev, valid, _ext = _sum_stats(*[s["start"] for s in scans])
             start = PassStats(H, rhs_, float(dev), bool(valid) and np.isfinite(dev))
             if spill is not None and start.valid:
                 spill.mark_filled()
@@ -733,6 +733,10 @@ def glm_dask(
             ddf_full=ddf_full,
         )
         rows = DaskRows(parts, enc, len(names), ybar=sum_wy / sum_w, cache=spill)
+        if icpt is None:
+            rows.null_spec = ("offset", 0.0)
+        elif not (ocol is not None and any(s["o_nonzero"] for s in scans)):
+            rows.null_spec = ("mean", sum_wy / sum_w)
         if start is not None:
             rows.prime_start(fam, start)
         model = DaskGLM(fam, design, rows, printer)
@@ -752,8 +756,18 @@ def _spill_cache(cache, n_parts: int) -> SpillCache | None:
         module = getattr(get_scheduler(), "__module__", None) or ""
         if module.startswith("distributed"):
             return None  # workers may be on other machines
-        return SpillCache(n_parts)
-    return SpillCache(n_parts, None if cache is True else os.fspath(cache))
+        try:
+            return SpillCache(n_parts)
+        except OSError:  # no writable temporary directory: read the data every pass
+            return None
+    where = None if cache is True else os.fspath(cache)
+    try:
+        return SpillCache(n_parts, where)
+    except OSError as err:
+        raise GlmlogitError(
+            f"cannot create the spill cache in {where or 'the temporary directory'!r}: {err} "
+            "(cache=False reads the data in every pass instead)"
+        ) from err
 
 
 def _build_spec(rhs: str, sample: pd.DataFrame, output: str, formula: str) -> ModelSpec:

@@ -136,10 +136,19 @@ def test_incomplete_or_sparse_partitions_leave_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cache_argument(ddf, tmp_path):
+def test_cache_argument(ddf, tmp_path, tmp_path_factory, monkeypatch):
     formula, kw = CASES["binomial"]
     with pytest.raises(GlmlogitError, match="cache must be"):
         glm_dask(formula, ddf, cache=3, **kw)
+    blocked = tmp_path_factory.mktemp("blocked") / "file"
+    blocked.write_text("not a directory")
+    with pytest.raises(GlmlogitError, match="cannot create the spill cache"):
+        glm_dask(formula, ddf, cache=str(blocked / "sub"), **kw)
+    # "auto" without a writable temporary directory: the fit reads the data every pass
+    monkeypatch.setattr(spill.tempfile, "tempdir", str(blocked / "sub"))
+    plain = glm_dask(formula, ddf, **kw)
+    monkeypatch.undo()
+    assert plain.model.rows.cache is None
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
