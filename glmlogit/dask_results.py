@@ -36,7 +36,8 @@ from .families import Family, Gamma, Gaussian, InverseGaussian
 from .results import GLMResults
 
 if TYPE_CHECKING:
-    from .dask import DaskDesign, _Encoder
+    from .dask import DaskDesign
+    from .dask_encode import _Encoder
 
 __all__ = ["DaskGLM", "DaskGLMResults", "is_dask_collection"]
 
