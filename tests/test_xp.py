@@ -219,3 +219,24 @@ def test_catrows_declines_non_indicator_designs():
     df["y"] = (rng.random(300) < 0.5).astype(float)
     d = build_design("y ~ x1:h", df, binomial=True, sparse=True)  # numeric x factor only
     assert CatRows.from_sparse(d.X, d.terms, d.y) is None
+
+
+def test_gpu_check_script_dry_run():
+    """The prepared GPU check (benchmarks/gpu_check.py, for a lent device with 15 minutes of time)
+    runs end to end on NumPy standing in for CuPy, and its GPU-path fit matches the CPU fit."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    args = ["--dry-run", "--n", "3e4", "--p", "5", "--repeat", "1", "--cpu-check", "subsample"]
+    out = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, check=True
+    )
+    res = json.loads(out.stdout)
+    assert res["dry_run"] is True and res["meets_time_target"] is None
+    assert res["n"] == 30000 and res["converged"]
+    # the GPU path (XpRows on NumPy) against DenseRows on the same rows: rounding only
+    assert res["max_rel_coef_diff_vs_cpu"] < RTOL
+    assert res["max_rel_se_diff_vs_cpu"] < RTOL
