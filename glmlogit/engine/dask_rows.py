@@ -139,7 +139,7 @@ def _part_stats(part, ctx, beta, null=None, sink=None):
                 mu0, eta0 = null_fit(family, y, off, null)
                 ext[1] += float(np.sum(family.deviance_terms(y, mu0, w, eta0)))
                 if family.fixed_scale:
-                    ext[2] += family.loglik(y, mu0, w, 0.0)
+                    ext[2] += family.loglik(y, mu0, w, 0.0, eta0)
     finally:
         close = getattr(blocks, "close", None)
         if close is not None:
