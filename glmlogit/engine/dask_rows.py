@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import linalg
 
 from ..families import Family
@@ -77,7 +78,9 @@ def _whole(encode, part):
     blocks = list(part.blocks())
     if len(blocks) == 1:
         return blocks[0]
-    return tuple(np.concatenate([b[i] for b in blocks]) for i in range(4))
+    Xs: list[Any] = [b[0] for b in blocks]
+    X = sp.vstack(Xs, format="csr") if sp.issparse(Xs[0]) else np.concatenate(Xs)
+    return (X, *(np.concatenate([b[i] for b in blocks]) for i in (1, 2, 3)))
 
 
 def null_fit(family: Family, y, off, null: tuple[str, float]):

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 # keep at least this much of the cache's file system free (bytes, and a share of its size)
 _RESERVE_BYTES = 2 * 1024**3
@@ -77,14 +78,19 @@ def _room_for_one_more(sink: Sink) -> bool:
 # float64 each; y (n uint8 when every value is 0 or 1, else n float64); the weights and the offset
 # (n float64 each) unless they are all 1 and all 0.  Constant columns (the intercept) and a 0/1
 # response take (almost) no space, and reading a block is one read per column, with no parsing.
-_W_STORED, _O_STORED, _Y_BYTES = 1, 2, 4
+# A sparse (CSR) block stores instead, after the header (whose last field is then the number of
+# non-zeros), its data (float64), column indices and row pointers (int64).
+_W_STORED, _O_STORED, _Y_BYTES, _CSR, _IDX64 = 1, 2, 4, 8, 16
 
 
 def _write_block(f, X, y, w, o) -> None:
     n, p = X.shape
     y = np.asarray(y, dtype=float)
     consts = np.full(p, np.nan)
-    if n:
+    csr = sp.issparse(X)
+    if csr:
+        X = sp.csr_matrix(X)
+    elif n:
         bits = X.view(np.int64)  # bitwise: -0.0 is not stored as 0.0
         for j in range(p):
             col = bits[:, j]
@@ -94,10 +100,18 @@ def _write_block(f, X, y, w, o) -> None:
     store_w = n > 0 and not bool(np.all(w == 1.0))
     store_o = n > 0 and bool(np.any(o))
     flags = (_W_STORED if store_w else 0) | (_O_STORED if store_o else 0) | (_Y_BYTES if y01 else 0)
-    f.write(np.array([n, p, flags, 0], dtype=np.int64).tobytes())
-    f.write(consts.tobytes())
-    for col in np.flatnonzero(np.isnan(consts)):
-        f.write(np.ascontiguousarray(X[:, col], dtype=float).data)
+    if csr:
+        idx = np.int64 if X.indices.dtype == np.int64 or X.indptr.dtype == np.int64 else np.int32
+        flags |= _CSR | (_IDX64 if idx is np.int64 else 0)
+        f.write(np.array([n, p, flags, X.nnz], dtype=np.int64).tobytes())
+        f.write(np.ascontiguousarray(X.data, dtype=float).data)
+        f.write(np.ascontiguousarray(X.indices, dtype=idx).data)
+        f.write(np.ascontiguousarray(X.indptr, dtype=idx).data)
+    else:
+        f.write(np.array([n, p, flags, 0], dtype=np.int64).tobytes())
+        f.write(consts.tobytes())
+        for col in np.flatnonzero(np.isnan(consts)):
+            f.write(np.ascontiguousarray(X[:, col], dtype=float).data)
     f.write(np.ascontiguousarray(y.astype(np.uint8) if y01 else y).data)
     if store_w:
         f.write(np.ascontiguousarray(w, dtype=float).data)
@@ -116,14 +130,25 @@ def _read_block(f):
     head = np.empty(4, dtype=np.int64)
     _read_exact(f, head)
     n, p, flags = int(head[0]), int(head[1]), int(head[2])
-    consts = np.empty(p)
-    _read_exact(f, consts)
-    X = np.empty((n, p), order="F")
-    for j in range(p):
-        if np.isnan(consts[j]):
-            _read_exact(f, X[:, j])
-        else:
-            X[:, j] = consts[j]
+    X: Any
+    if flags & _CSR:
+        nnz = int(head[3])
+        idx: Any = np.int64 if flags & _IDX64 else np.int32
+        data = np.empty(nnz)
+        indices: Any = np.empty(nnz, idx)
+        indptr: Any = np.empty(n + 1, idx)
+        for a in (data, indices, indptr):
+            _read_exact(f, a)
+        X = sp.csr_matrix((data, indices, indptr), shape=(n, p))  # the arrays as written
+    else:
+        consts = np.empty(p)
+        _read_exact(f, consts)
+        X = np.empty((n, p), order="F")
+        for j in range(p):
+            if np.isnan(consts[j]):
+                _read_exact(f, X[:, j])
+            else:
+                X[:, j] = consts[j]
     if flags & _Y_BYTES:
         yb = np.empty(n, dtype=np.uint8)
         _read_exact(f, yb)
@@ -181,8 +206,8 @@ def write_through(
         for X, y, w, o in blocks:
             if f is not None:
                 try:
-                    if not isinstance(X, np.ndarray) or X.ndim != 2:  # scipy.sparse: not cached
-                        raise OSError("not a dense block")
+                    if not (isinstance(X, np.ndarray) and X.ndim == 2 or sp.issparse(X)):
+                        raise OSError("not a design block")
                     _write_block(f, X, y, w, o)
                 except (OSError, ValueError):
                     f.close()
