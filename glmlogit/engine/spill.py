@@ -4,14 +4,16 @@ Reading a Parquet partition costs more than the arithmetic of an IRLS pass over 
 decompressed, decoded into Arrow, converted to pandas, checked for missing values and encoded
 into a design.  The first pass over the data writes each partition's design blocks
 ``(X, y, weights, offset)`` exactly as the encoder produced them to one file per partition in a
-temporary directory; every later pass (IRLS iterations, the inference pass at the solution, the
-sub-model fits of likelihood-ratio tests) reads the blocks back with one ``read`` per array.
-Replaying the same blocks in the same order gives bit-identical sums.
+temporary directory (dense blocks column by column, sparse ones as their CSR arrays); every later
+pass of the fit (IRLS iterations, the pass at the solution, a robust covariance, the null model's
+fit when there is an offset) reads the blocks back with one ``read`` per array.  Replaying the
+same blocks in the same order gives bit-identical sums.
 
 The files live only as long as the fit: :meth:`SpillCache.close` (called when the fit is done, or
-when the cache is garbage collected) removes the directory.  A partition whose file could not be
-written (no disk space left above the reserve, a sparse design block, an error) is simply read from
-the data again, so the cache never changes what is computed, only where the rows come from.
+when the cache is garbage collected) removes the directory; later refits (likelihood-ratio tests)
+read the data.  A partition whose file could not be written (over the size budget, no disk space
+left above the reserve, an I/O error) is simply read from the data again, so the cache never
+changes what is computed, only where the rows come from.
 
 Only for schedulers whose workers share this machine's file system: the local threaded,
 synchronous and multiprocessing schedulers (``glm_dask(cache="auto")``); on a
@@ -190,8 +192,8 @@ def write_through(
     """Yield ``blocks`` unchanged, writing them to ``sink`` on the way.
 
     The file appears under its final name only once every block is written; a generator closed
-    early (an invalid pass), a sparse block, a full disk or any I/O error leaves no file, and the
-    partition is then read from the data in later passes."""
+    early (an invalid pass), a block that is not a design, a full disk or any I/O error leaves no
+    file, and the partition is then read from the data in later passes."""
     if sink is None or not _room_for_one_more(sink):
         yield from blocks
         return
