@@ -212,11 +212,12 @@ def test_errors(df, ddf):
 
 
 def test_gl_glm_routes_dask(df, ddf):
-    try:
-        b = gl.glm("y ~ x1 + g", ddf)
-    except DataError:
-        pytest.skip("gl.glm does not route Dask DataFrames to glmlogit.dask yet")
+    b = gl.glm("y ~ x1 + g", ddf)
+    assert isinstance(b, DaskGLMResults) and b.model.rows.cache is not None
     _check_equal(gl.glm("y ~ x1 + g", df), b, per_row=False)
+    c = gl.glm("y ~ x1 + g", ddf, cache=False)  # glm_dask's own arguments pass through
+    assert c.model.rows.cache is None
+    np.testing.assert_array_equal(c.params, b.params)
 
 
 def test_dask_arrays_rows_equal_dense():
