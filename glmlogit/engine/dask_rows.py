@@ -43,8 +43,6 @@ def _dask():
 def _local_rows(X, y, w, off):
     """The in-memory rows object for one partition, single-threaded (Dask runs partitions in
     parallel; DenseRows' own threads would oversubscribe the cores)."""
-    import scipy.sparse as sp
-
     if sp.issparse(X):
         from .sparse import SparseRows
 
