@@ -63,7 +63,7 @@ from .dask_results import (
 )
 from .engine.dask_rows import DaskRows, _sum_stats
 from .engine.rows import PassStats
-from .engine.spill import SpillCache
+from .engine.spill import SpillCache, default_directory
 from .errors import DataError, DataWarning, FormulaError, GlmlogitError
 from .families import Binomial, get_family
 
@@ -156,8 +156,10 @@ def glm_dask(
     ``cache``: the first pass writes each partition's decoded design to a temporary directory on
     local disk (n x (p + 1) doubles), which the later passes read instead of decoding the data
     again; removed when the fit returns.  "auto" (default): on unless the scheduler is a
-    ``dask.distributed`` cluster (whose workers may not share this disk); True: on; a path: on,
-    in that directory (one every worker sees); False: off.  The results are bit-identical.
+    ``dask.distributed`` cluster (whose workers may not share this disk), in the temporary
+    directory, or /var/tmp when that one is in memory (tmpfs), or off when both are; True: on;
+    a path: on, in that directory (one every worker sees); False: off.  The results are
+    bit-identical.
     Fitting options (``start``, ``tol``, ``coef_tol``, ``max_iter``, ``cov_type`` ("nonrobust",
     "HC0".."HC3", "cluster" with ``groups=`` a column name)) are as ``gl.glm``'s."""
     unknown = set(fit_kw) - _FIT_KW
@@ -470,8 +472,11 @@ def _spill_cache(cache, n_parts: int) -> SpillCache | None:
         module = getattr(get_scheduler(), "__module__", None) or ""
         if module.startswith("distributed"):
             return None  # workers may be on other machines
+        where = default_directory()
+        if where is None:  # only memory-backed temporary directories: no cache
+            return None
         try:
-            return SpillCache(n_parts)
+            return SpillCache(n_parts, where)
         except OSError:  # no writable temporary directory: read the data every pass
             return None
     where = None if cache is True else os.fspath(cache)

@@ -187,3 +187,21 @@ def test_cache_argument(ddf, tmp_path, tmp_path_factory, monkeypatch):
     assert forced.model.rows.cache.n_cached == NPART
     _assert_identical(forced, auto)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_auto_cache_avoids_memory_backed_temporary_directories(ddf, monkeypatch):
+    """A cache on tmpfs (/tmp on many Linux systems) would hold memory that cannot be evicted:
+    "auto" then uses /var/tmp if that is on disk, else no cache."""
+    tmp = spill.tempfile.gettempdir()
+    kinds = {tmp: "tmpfs", "/var/tmp": "ext4"}
+    monkeypatch.setattr(spill, "_fs_type", lambda path: kinds.get(path, "ext4"))
+    with monkeypatch.context() as m:  # a writable /var/tmp, whatever this machine has
+        m.setattr(spill.os, "access", lambda path, mode: True)
+        m.setattr(spill.os.path, "isdir", lambda path: True)
+        assert spill.default_directory() == "/var/tmp"
+    kinds["/var/tmp"] = "tmpfs"
+    assert spill.default_directory() is None
+    formula, kw = CASES["binomial"]
+    assert glm_dask(formula, ddf, **kw).model.rows.cache is None
+    kinds[tmp] = "ext4"
+    assert spill.default_directory() == tmp

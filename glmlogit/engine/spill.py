@@ -48,6 +48,39 @@ def _ram_bytes() -> int:
         return 0
 
 
+_MEMORY_FS = {"tmpfs", "ramfs"}
+
+
+def _fs_type(path: str) -> str | None:
+    """The file-system type holding ``path``, from /proc/mounts (Linux); None elsewhere."""
+    try:
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1:3] for line in f if len(line.split()) >= 3]
+    except OSError:
+        return None
+    path = os.path.realpath(path)
+    best, kind = "", None
+    for mnt, typ in mounts:
+        mnt = mnt.replace("\\040", " ")
+        inside = path == mnt or path.startswith(mnt.rstrip("/") + "/")
+        if inside and len(mnt) >= len(best):  # the deepest mount point; a later one shadows
+            best, kind = mnt, typ
+    return kind
+
+
+def default_directory() -> str | None:
+    """Where a cache goes unless told: the temporary directory, or /var/tmp when the former is
+    in memory (tmpfs, as /tmp is on many Linux systems: files there would hold memory that cannot
+    be evicted); None when both are in memory (then no cache)."""
+    tmp = tempfile.gettempdir()
+    if _fs_type(tmp) not in _MEMORY_FS:
+        return tmp
+    alt = "/var/tmp"
+    if os.path.isdir(alt) and os.access(alt, os.W_OK) and _fs_type(alt) not in _MEMORY_FS:
+        return alt
+    return None
+
+
 class Sink(NamedTuple):
     """Where a filling pass writes one partition, and the cache's size budget (bytes)."""
 
