@@ -72,3 +72,27 @@ def test_starting_pass_with_equal_weights():
     z = special.logit(mu0) + (y - mu0) / W0
     np.testing.assert_allclose(st.xtwx, 3 / 16 * X.T @ X, rtol=RTOL)
     np.testing.assert_allclose(st.rhs, X.T @ (W0 * z), rtol=RTOL)
+
+
+@pytest.mark.parametrize(
+    "family,link",
+    [("binomial", "logit"), ("binomial", "probit"), ("poisson", "log"), ("gamma", "log")],
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pearson_sum_equals_direct(family, link, threads):
+    """want_pearson: the pass sums u^2 / W, which is w (y - mu)^2 / V(mu) written out directly;
+    rows of zero prior weight add nothing.  Not summed unless asked, nor on the starting pass."""
+    fam = get_family(family, link)
+    X, y01, _w, beta = _data(seed=4)
+    rng = np.random.default_rng(5)
+    beta = beta * 0.5
+    y = y01 if family == "binomial" else rng.poisson(1.5, len(y01)) + (family == "gamma") * 0.5
+    w = rng.integers(0, 3, len(y)).astype(float)  # a third of the rows with zero weight
+    rows = DenseRows(X, y, w)
+    rows.threads = threads
+    assert rows.accumulate(fam, beta).pearson is None
+    rows.want_pearson = True
+    assert rows.accumulate(fam, None).pearson is None
+    mu = fam.link.inverse(X @ beta)
+    direct = np.sum(w * (y - mu) ** 2 / fam.variance(mu))
+    assert rows.accumulate(fam, beta).pearson == pytest.approx(direct, rel=RTOL)

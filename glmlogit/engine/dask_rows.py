@@ -118,8 +118,8 @@ def _part_stats(part, ctx, beta, null=None, sink=None):
             if X.shape[0] == 0:
                 continue
             rows = _local_rows(X, y, w, off)
-            if beta is not None and isinstance(rows, DenseRows):
-                rows.keep_fitted = True  # mu for the Pearson chi2, without recomputing it
+            if isinstance(rows, DenseRows):
+                rows.want_pearson = True  # summed from the pass's own u and W
             st = rows.accumulate(family, beta)
             if not st.valid:
                 valid = False
@@ -131,11 +131,11 @@ def _part_stats(part, ctx, beta, null=None, sink=None):
                 rhs += st.rhs
             dev += st.deviance
             if beta is not None:
-                if isinstance(rows, DenseRows):
-                    mu = rows.fitted(family, beta)[1]
+                if st.pearson is not None:
+                    ext[0] += st.pearson
                 else:
                     mu = family.link.inverse(np.asarray(X @ beta).ravel() + off)
-                ext[0] += float(np.sum(pearson_terms(family, y, mu, w)))
+                    ext[0] += float(np.sum(pearson_terms(family, y, mu, w)))
             if null is not None:
                 mu0, eta0 = null_fit(family, y, off, null)
                 ext[1] += float(np.sum(family.deviance_terms(y, mu0, w, eta0)))

@@ -29,6 +29,9 @@ class PassStats:
     rhs: np.ndarray  # p: score X'u, or X'Wz on the starting pass
     deviance: float
     valid: bool  # eta inside the link's domain and mu inside the family's range everywhere
+    # sum of squared Pearson residuals, w (y - mu)^2 / V(mu) = u^2 / W, at beta (only from rows
+    # objects asked for it: DenseRows.want_pearson)
+    pearson: float | None = None
 
 
 def _chunk_rows(n: int, p: int) -> int:
@@ -54,6 +57,7 @@ class DenseRows:
         self.threads = min(os.cpu_count() or 1, 8) if self.n * self.p >= 200_000 else 1
         self.unit_weights = weights is None or bool(np.all(self.weights == 1.0))
         self.keep_fitted = True  # keep the last pass's eta and mu for ``fitted``
+        self.want_pearson = False  # also sum the Pearson chi2 in passes at a beta
         self._kept_beta: np.ndarray | None = None  # the last pass's beta, eta and mu (fitted)
         self._kept_family: Family | None = None
         self._kept: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
@@ -99,7 +103,10 @@ class DenseRows:
         H = np.triu(H) + np.triu(H, 1).T  # exactly symmetric whichever BLAS routine NumPy used
         if valid and keep is not None:
             self._kept_beta, self._kept_family, self._kept = np.array(beta), family, keep
-        return PassStats(np.ascontiguousarray(H), rhs, dev, valid)
+        pearson = (
+            float(sum(p[4] for p in parts)) if self.want_pearson and beta is not None else None
+        )
+        return PassStats(np.ascontiguousarray(H), rhs, dev, valid, pearson)
 
     def fitted(self, family: Family, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(eta, mu) at ``beta``: those of the last pass when it was at this ``beta`` (handed
@@ -120,6 +127,8 @@ class DenseRows:
         link = family.link
         buf = np.empty((max(e - s for s, e in spans), p))  # reused for sqrt(W) X of each chunk
         unit = self.unit_weights and family.unit_weight_terms
+        pearson = 0.0
+        want_pearson = self.want_pearson and beta is not None
         for s, e in spans:
             Xc, yc, wc, oc = self.X[s:e], self.y[s:e], self.weights[s:e], self.offset[s:e]
             if beta is None:
@@ -128,11 +137,16 @@ class DenseRows:
                 eta = np.dot(Xc, beta, out=keep[0][s:e]) if keep is not None else Xc @ beta
                 eta += oc
             if not link.valid_eta(eta):
-                return H, rhs, np.inf, False  # the caller halves the step; nothing else is used
+                return H, rhs, np.inf, False, 0.0  # the caller halves the step; nothing else used
             with np.errstate(all="ignore"):
                 mu, w, u, d = family.irls_terms(yc, eta, None if unit and beta is not None else wc)
             if not family.valid_mu(mu) or not np.isfinite(d):
-                return H, rhs, np.inf, False
+                return H, rhs, np.inf, False, 0.0
+            if want_pearson:
+                # u^2 / W = w (y - mu)^2 / V(mu); rows of zero prior weight (u = W = 0) add 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.divide(u, w, out=np.zeros_like(u), where=(w > 0) | (u != 0))
+                pearson += float(np.dot(u, ratio))
             if keep is not None:
                 keep[1][s:e] = mu
             if beta is None:
@@ -151,7 +165,7 @@ class DenseRows:
             H += np.dot(Xs.T, Xs)
             rhs += Xc.T @ u
             dev += d
-        return H, rhs, dev, True
+        return H, rhs, dev, True, pearson
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
         """(deviance, score X'u, valid) at beta without forming X'WX: a first-order pass for
