@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import emit, peak_rss_mb
 
 COEF_SEED = 12345
 
@@ -55,14 +56,6 @@ def generate(path: Path, rows: int, cols: int, file_rows: int) -> None:
         table = pa.table([*(X[:, j] for j in range(cols)), y], names=names)
         pq.write_table(table, path / f"part-{i:05d}.parquet", compression="snappy")
     (path / "_done").write_text(json.dumps({"rows": rows, "cols": cols, "file_rows": file_rows}))
-
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def _limit_blas_threads() -> None:
@@ -91,7 +84,7 @@ def run_read(path: str) -> dict:
     return {
         "seconds": time.perf_counter() - t,
         "cpu_seconds": _cpu() - c,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -131,7 +124,7 @@ def run_glmlogit(path: str, cols: int, cache: str = "auto") -> dict:
         # computes the starting pass for a numeric formula and fills the cache), the IRLS
         # passes it did not cover, the inference pass at the solution
         "data_passes": 1 + res.model.rows.n_passes + 1,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "deviance": res.deviance,
         "max_abs_coef_error_vs_truth": float(np.max(np.abs(res.params.to_numpy() - beta))),
         "max_se": float(res.bse.max()),
@@ -156,7 +149,7 @@ def run_daskml(path: str, cols: int, ref: list[float] | None) -> dict:
     coef = np.concatenate([[lr.intercept_], np.ravel(lr.coef_)])
     out = {
         "seconds_fit": sec,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "solver": "newton",
         "standard_errors": False,
     }
@@ -260,10 +253,7 @@ def main() -> None:
             out["dask_ml"] = _sub("daskml", args, ["--ref", json.dumps(fit.get("params"))])
         except ImportError:
             out["dask_ml"] = "not installed"
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

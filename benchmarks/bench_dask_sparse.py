@@ -17,9 +17,9 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import emit, peak_rss_mb
 
 
 def _frame(rows: int, levels: int):
@@ -32,14 +32,6 @@ def _frame(rows: int, levels: int):
     eta = -0.3 + 0.4 * df.x0 - 0.2 * df.x1 + rng.normal(scale=0.5, size=levels)[g]
     df["y"] = (rng.random(rows) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
     return df
-
-
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def run(rows: int, levels: int, partitions: int, cache: bool) -> dict:
@@ -67,7 +59,7 @@ def run(rows: int, levels: int, partitions: int, cache: bool) -> dict:
         "cached_partitions": res.model.rows.cache.n_cached if res.model.rows.cache else 0,
         "n_iter": res.n_iter,
         "columns": len(res.params),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "params": res.params.to_numpy().tolist(),
         "bse": res.bse.to_numpy().tolist(),
         "summary_chars": len(text),
@@ -98,10 +90,7 @@ def main() -> None:
     for m in ("cache", "off"):
         out[m].pop("params")
         out[m].pop("bse")
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

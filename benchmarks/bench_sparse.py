@@ -24,10 +24,10 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import emit, peak_rss_mb
 
 
 def make_data(n: int, levels: int, seed: int = 0) -> pd.DataFrame:
@@ -43,20 +43,12 @@ def make_data(n: int, levels: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
 FORMULA = "y ~ " + " + ".join(f"x{j}" for j in range(10)) + " + g"
 
 
 def run(which: str, n: int, levels: int) -> dict:
     df = make_data(n, levels)
-    base_mb = _peak_rss_mb()
+    base_mb = peak_rss_mb()
     if which == "glmlogit_catrows":
         # what gl.glm(sparse=True) does once CatRows is wired in: the same design, its indicator
         # blocks held as integer codes (glmlogit/engine/catrows.py)
@@ -109,7 +101,7 @@ def run(which: str, n: int, levels: int) -> dict:
     return {
         "seconds_fit": t_fit,
         "seconds_with_inference": sec,
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "data_rss_mb": base_mb,
         "params_head": params[:11].tolist(),
         "bse_head": bse[:11].tolist(),
@@ -180,10 +172,7 @@ def main() -> None:
                         np.max(np.abs(np.divide(s["bse_head"], other["bse_head"]) - 1))
                     ),
                 }
-    text = json.dumps(out, indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    emit(out, args.json)
 
 
 if __name__ == "__main__":
