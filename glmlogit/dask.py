@@ -50,6 +50,7 @@ from .dask_encode import (
     _Encoder,
     _global_transform_state,
     _is_numeric,
+    _level_dtype,
     _named_columns,
     _scan_part,
     _sorted_levels,
@@ -354,14 +355,18 @@ def glm_dask(
                     f"column {c!r} holds numbers stored as text; convert it with pd.to_numeric "
                     f"to use it as a number, or write C({c}) to use it as a categorical"
                 )
-            cat_dtypes[c] = pd.CategoricalDtype(_sorted_levels(vals, dtypes[c]))
+            cat_dtypes[c] = pd.CategoricalDtype(
+                _sorted_levels(vals, _level_dtype(dtypes[c], scans, c))
+            )
         levels = None
         if factor_response:
             lw: dict = {}
             for s in scans:
                 for k, v in s["ylev_w"].items():
                     lw[k] = lw.get(k, 0.0) + v
-            levels = _sorted_levels([k for k in lw if not pd.isna(k)], dtypes[lhs])
+            levels = _sorted_levels(
+                [k for k in lw if not pd.isna(k)], _level_dtype(dtypes[lhs], scans, lhs)
+            )
             if len(levels) != 2:
                 raise DataError(
                     f"binomial response {lhs!r} must have exactly two levels, found {len(levels)}: "

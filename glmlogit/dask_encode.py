@@ -35,6 +35,18 @@ def _is_numeric(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
+_UNKNOWN_CATEGORIES = "__UNKNOWN_CATEGORIES__"  # dask's placeholder in the meta of such columns
+
+
+def _level_dtype(dtype, scans, col: str):
+    """The column's dtype with its level order: a Categorical whose categories Dask does not
+    know (read_parquet) gets the union of its partitions' categories, in order of appearance."""
+    if isinstance(dtype, pd.CategoricalDtype) and _UNKNOWN_CATEGORIES in list(dtype.categories):
+        order = dict.fromkeys(v for s in scans for v in s["cat_order"].get(col, ()))
+        return pd.CategoricalDtype(list(order), ordered=dtype.ordered)
+    return dtype
+
+
 def _sorted_levels(values: list, dtype) -> list:
     """Level order of the in-memory fit: the dtype's order for a Categorical, else sorted."""
     if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None:
@@ -274,6 +286,12 @@ def _scan_part(part: pd.DataFrame, enc: _Encoder, info: dict, sink: Sink | None 
     df = part.loc[~na] if na.any() else part
     out: dict[str, Any] = {"n": n, "n_na": int(na.sum()), "n_fit": len(df)}
     out["uniques"] = {c: pd.unique(df[c]) for c in info["cat_cols"]}
+    # a Categorical's own level order (Dask may not know it: read_parquet leaves it unknown)
+    out["cat_order"] = {
+        c: list(part[c].cat.categories)
+        for c in info["cat_cols"]
+        if isinstance(part[c].dtype, pd.CategoricalDtype)
+    }
     mom = {}
     for c in info["moment_cols"]:
         x = df[c].to_numpy(dtype=float)

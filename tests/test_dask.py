@@ -333,3 +333,27 @@ def test_inference_numbers_from_the_irls_passes(df, ddf, formula, kw, pass_free,
         assert getattr(b, attr) == pytest.approx(getattr(a, attr), rel=RTOL), attr
     np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
     assert ("_final" not in b.__dict__) is pass_free
+
+
+def test_parquet_categoricals_with_unknown_levels(tmp_path):
+    """dd.read_parquet leaves a Categorical's levels unknown to Dask (a placeholder in the meta),
+    and each file may hold only some levels: the levels are then the union of the partitions'
+    categories, as pandas reads the same files (a categorical regressor and a categorical
+    binomial response)."""
+    rng = np.random.default_rng(8)
+    for i, levels in enumerate((["a", "b", "c"], ["b", "c", "d"], ["a", "d"])):
+        n = 400
+        g = rng.choice(levels, n)
+        x = rng.normal(size=n)
+        eta = 0.3 * x + np.select([g == "b", g == "c", g == "d"], [0.5, -0.4, 0.2], 0.0)
+        yy = np.where(rng.random(n) < 1 / (1 + np.exp(-eta)), "yes", "no")
+        pd.DataFrame({"x": x, "g": pd.Categorical(g), "yy": pd.Categorical(yy)}).to_parquet(
+            tmp_path / f"part-{i}.parquet"
+        )
+    ddf = dd.read_parquet(tmp_path)
+    assert "__UNKNOWN_CATEGORIES__" in list(ddf.dtypes["g"].categories)
+    a = gl.glm("yy ~ x + g", pd.read_parquet(tmp_path))
+    b = glm_dask("yy ~ x + g", ddf)
+    assert list(b.params.index) == list(a.params.index)
+    np.testing.assert_allclose(b.params, a.params, rtol=RTOL)
+    np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
