@@ -12,6 +12,7 @@ dd = pytest.importorskip("dask.dataframe")
 import dask  # noqa: E402
 from test_dask import CASES, NPART, _frame  # noqa: E402
 
+import glmlogit as gl  # noqa: E402
 from glmlogit.dask import glm_dask  # noqa: E402
 from glmlogit.engine import spill  # noqa: E402
 from glmlogit.engine.spill import CachedPart, Sink, write_through  # noqa: E402
@@ -205,3 +206,24 @@ def test_auto_cache_avoids_memory_backed_temporary_directories(ddf, monkeypatch)
     assert glm_dask(formula, ddf, **kw).model.rows.cache is None
     kinds[tmp] = "ext4"
     assert spill.default_directory() == tmp
+
+
+@pytest.mark.parametrize("cache", ["auto", False])
+def test_empty_partitions_and_an_aliased_column(cache):
+    """Empty partitions (after a filter) leave empty cache files; the passes that read a partition
+    whole (the QR confirming an aliased column) skip them as they skip an empty partition of the
+    data."""
+    df = _frame()
+    df["x2_twice"] = 2.0 * df.x2  # aliased with x2
+    full = dd.from_pandas(df, npartitions=3)
+    empty = full[full.x2 > 100]  # three empty partitions
+    ddf = dd.concat([full.partitions[0], empty, full.partitions[1], full.partitions[2]])
+    assert ddf.npartitions == 6
+    a = gl.glm("y ~ x2 + x2_twice + g", df)
+    b = glm_dask("y ~ x2 + x2_twice + g", ddf, cache=cache)
+    assert list(b.params.index) == list(a.params.index)
+    assert (
+        b.params.isna().tolist() == a.params.isna().tolist() == [False] * 2 + [True] + [False] * 3
+    )
+    np.testing.assert_allclose(b.params.dropna(), a.params.dropna(), rtol=1e-10)
+    np.testing.assert_allclose(b.bse.dropna(), a.bse.dropna(), rtol=1e-10)

@@ -54,7 +54,9 @@ def _local_rows(X, y, w, off):
 
 
 def _select(X, cols):
-    return X if cols is None else X[:, cols]
+    if cols is None:
+        return X
+    return np.zeros((0, len(cols))) if X.shape[0] == 0 else X[:, cols]
 
 
 # --- per-partition tasks (module level: picklable for process workers) ---------------------------
@@ -74,6 +76,8 @@ def _whole(encode, part):
     if not isinstance(part, CachedPart):
         return encode(part)
     blocks = list(part.blocks())
+    if not blocks:  # an empty partition (no rows left after the NA drop): its callers skip it
+        return np.zeros((0, 0)), np.zeros(0), np.zeros(0), np.zeros(0)
     if len(blocks) == 1:
         return blocks[0]
     Xs: list[Any] = [b[0] for b in blocks]
@@ -206,7 +210,7 @@ def _part_gradient(part, ctx, beta):
     X, y, w, off = _whole(encode, part)
     X = _select(X, cols)
     if X.shape[0] == 0:
-        return 0.0, np.zeros(X.shape[1]), True
+        return 0.0, np.zeros(p), True
     dev, g, ok = _local_rows(X, y, w, off).gradient(family, beta)
     return float(dev), np.asarray(g, dtype=float), bool(ok)
 
