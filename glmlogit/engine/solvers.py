@@ -621,8 +621,12 @@ def _sgd(
                 break
             continue
         # Near the optimum deviance changes fall below their rounding; a shrinking gradient
-        # is progress too.
-        improved = f - fn > tol * (abs(fn) + 0.1) or fun.last_z < 0.9 * zg
+        # is progress too: any shrinking with variance reduction (its gradient has no noise to
+        # mistake for progress, and halving the step on a slow but steady descent stalled it:
+        # 8 of 6,000 test problems), a tenth without.
+        improved = f - fn > tol * (abs(fn) + 0.1) or fun.last_z < (
+            zg if variance_reduction else 0.9 * zg
+        )
         theta, f, g = cand, fn, gn
         zg = fun.last_z
         history.append(2.0 * f)
