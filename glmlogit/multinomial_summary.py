@@ -22,6 +22,7 @@ from .summary import (
     format_pvalue,
     likelihood_lines,
     significance_stars,
+    table_line,
 )
 
 if TYPE_CHECKING:
@@ -158,16 +159,7 @@ class MultinomialSummary:
         out = [self.title, ""] + [f"{k + ':':<{key_w}}{v}" for k, v in self.info]
         headers = self._headers()
         tables = {lev: self._cells(lev) for lev in self.res.levels[1:]}
-        allrows = [r for rows in tables.values() for r in rows]
-        tw = max([len(t) for t, _ in allrows] + [1])
-        widths = [max([len(h)] + [len(c[i]) for _, c in allrows]) for i, h in enumerate(headers)]
-        gaps = ["  "] * 6 + [" "]
-
-        def line(term: str, cells: list[str]) -> str:
-            s = f"{term:<{tw}}"
-            for i, c in enumerate(cells):
-                s += gaps[i] + (f"{c:<{widths[i]}}" if i == 6 else f"{c:>{widths[i]}}")
-            return s.rstrip()
+        line = table_line(headers, [r for rows in tables.values() for r in rows])  # one width
 
         for lev, rows in tables.items():
             out += ["", self._caption(lev), line("", headers)] + [line(t, c) for t, c in rows]

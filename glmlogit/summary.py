@@ -78,6 +78,23 @@ def likelihood_lines(st: dict) -> list[tuple[str, str]]:
     ]
 
 
+def table_line(headers: list[str], rows: list[tuple[str, list[str]]]):
+    """A formatter of coefficient-table lines: the term left-aligned, the six numeric cells
+    right-aligned and the significance stars left-aligned, each column as wide as its widest
+    entry in ``headers`` and ``rows`` (pairs of term and cells)."""
+    tw = max([len(t) for t, _ in rows] + [1])
+    widths = [max([len(h)] + [len(c[i]) for _, c in rows]) for i, h in enumerate(headers)]
+    gaps = ["  "] * 6 + [" "]
+
+    def line(term: str, cells: list[str]) -> str:
+        s = f"{term:<{tw}}"
+        for i, c in enumerate(cells):
+            s += gaps[i] + (f"{c:<{widths[i]}}" if i == 6 else f"{c:>{widths[i]}}")
+        return s.rstrip()
+
+    return line
+
+
 class Summary:
     """Summary of a GLMResults: ``print(s)``; ``s.to_frame()``, ``to_markdown()``, ``to_latex()``,
     ``to_html()``, ``to_dict()``; renders as HTML in notebooks."""
@@ -325,16 +342,7 @@ class Summary:
         out += [f"{k + ':':<{key_w}}{v}" for k, v in self.info]
         out += ["", self._table_caption()]
         headers, rows = self._headers(), self._cells()
-        tw = max([len(t) for t, _ in rows] + [1])
-        widths = [max([len(h)] + [len(c[i]) for _, c in rows]) for i, h in enumerate(headers)]
-        gaps = ["  "] * 6 + [" "]
-
-        def line(term: str, cells: list[str]) -> str:
-            s = f"{term:<{tw}}"
-            for i, c in enumerate(cells):
-                s += gaps[i] + (f"{c:<{widths[i]}}" if i == 6 else f"{c:>{widths[i]}}")
-            return s.rstrip()
-
+        line = table_line(headers, rows)
         out.append(line("", headers))
         out += [line(t, c) for t, c in rows]
         out += ["---", LEGEND, ""]
