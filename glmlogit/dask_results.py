@@ -33,6 +33,7 @@ from .engine.dask_rows import (
 from .engine.irls import Fit, irls
 from .errors import DataError, GlmlogitError, GlmlogitWarning
 from .families import Family, Gamma, Gaussian, InverseGaussian
+from .formula import require_columns
 from .results import GLMResults
 
 if TYPE_CHECKING:
@@ -240,13 +241,7 @@ def _per_row_part(part, enc, family, beta, what):
 
 def _new_design_part(df: pd.DataFrame, enc: _Encoder) -> np.ndarray:
     assert enc.spec is not None
-    needed = sorted(enc.spec.required_variables)
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise DataError(
-            f"new data lacks column(s) {missing} used by the model "
-            f"(it has {list(map(str, df.columns))})"
-        )
+    require_columns(enc.spec, df)
     enc.check_levels(df)
     df = enc.cast(df)  # the fitted levels (formulaic mis-encodes pandas' "string" dtype)
     try:

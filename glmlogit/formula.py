@@ -69,13 +69,7 @@ class Design:
                 )
             return X
         df = _as_frame(newdata, "newdata")
-        needed = sorted(self.spec.required_variables)
-        missing = [c for c in needed if c not in df.columns]
-        if missing:
-            raise DataError(
-                f"new data lacks column(s) {missing} used by the model "
-                f"(it has {list(map(str, df.columns))})"
-            )
+        needed = require_columns(self.spec, df)
         _check_levels(self.spec, df)
         cats = [c for c in needed if isinstance(df[c].dtype, pd.CategoricalDtype)]
         if cats:  # levels of the dtype that no row uses are not "new levels"
@@ -110,6 +104,19 @@ def _as_frame(data, what: str = "data") -> pd.DataFrame:
     raise DataError(
         f"{what} must be a pandas DataFrame or a dict of arrays, got {type(data).__name__}"
     )
+
+
+def require_columns(spec, df: pd.DataFrame) -> list[str]:
+    """The columns the model's formula uses (sorted); new data lacking one is a DataError that
+    names them."""
+    needed = sorted(spec.required_variables)
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"new data lacks column(s) {missing} used by the model "
+            f"(it has {list(map(str, df.columns))})"
+        )
+    return needed
 
 
 def _check_levels(spec: ModelSpec, df: pd.DataFrame) -> None:

@@ -146,6 +146,8 @@ def test_predict_lazy(df, ddf):
     bad = new.iloc[:3].assign(g=["a", "zz", "b"])
     with pytest.raises(DataError, match="zz"):
         b.predict(dd.from_pandas(bad, npartitions=1)).compute()
+    with pytest.raises(DataError, match=r"lacks column\(s\) \['x1'\]"):
+        b.predict(dd.from_pandas(new.drop(columns="x1"), npartitions=1)).compute()
 
 
 @pytest.mark.parametrize("cov", ["HC0", "HC1", "HC3", "cluster"])
