@@ -63,6 +63,7 @@ from .dask_results import (
     is_dask_collection,
 )
 from .engine.dask_rows import DaskRows, _sum_stats
+from .engine.kernels import cross_products
 from .engine.rows import PassStats
 from .engine.spill import SpillCache, default_directory
 from .errors import DataError, DataWarning, FormulaError, GlmlogitError
@@ -296,6 +297,7 @@ def glm_dask(
 
     import dask
 
+    cross_products()  # load (or compile) the pass kernels here, not in every worker at once
     parts = list(proj.to_delayed())
     spill = _spill_cache(cache, len(parts))
     # the scan writes the cache where it also computes the starting pass (a numeric formula)

@@ -241,10 +241,10 @@ class _Encoder:
         y = self.response(df)
         w, o = self.vectors(df)
         step = max(256, self.chunk_bytes // (8 * max(p, 1)))
-        buf = np.empty((min(step, n), p), order="F")  # column fills are contiguous
+        flat = np.empty(min(step, n) * p)  # one reused buffer; each block Fortran-ordered
         for s in range(0, n, step):
             e = min(s + step, n)
-            X = buf[: e - s]
+            X = flat[: (e - s) * p].reshape((e - s, p), order="F")  # column fills are contiguous
             for j, t in enumerate(self.fast):
                 col = X[:, j]
                 if len(t) == 1 and t[0][1] is None:  # a numeric column: one copy

@@ -48,6 +48,7 @@ def _local_rows(X, y, w, off):
 
         return SparseRows(X, y, w, off)
     rows = DenseRows(X, y, w, off)
+    rows.use_kernels = True  # every block alike, whatever its size
     rows.threads = 1
     rows.keep_fitted = False  # a partition's eta and mu are never asked back from this object
     return rows
@@ -65,7 +66,7 @@ def _blocks(encode, part, sink: Sink | None = None):
     :class:`CachedPart`; else ``encode.chunks`` when the encoder streams a partition in blocks of
     rows, or the whole partition at once; written to ``sink`` on the way when one is given."""
     if isinstance(part, CachedPart):
-        return part.blocks()
+        return part.blocks(reuse=True)  # streamed: each block is used before the next is read
     chunks = getattr(encode, "chunks", None)
     blocks = chunks(part) if chunks is not None else (encode(part),)
     return blocks if sink is None else write_through(blocks, sink)

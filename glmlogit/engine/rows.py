@@ -18,7 +18,8 @@ from itertools import pairwise
 import numpy as np
 from scipy.linalg import qr
 
-from ..families import Family
+from ..families import Binomial, Family
+from .kernels import cross_products, logit_pass, scratch
 
 
 @dataclass
@@ -32,6 +33,10 @@ class PassStats:
     # sum of squared Pearson residuals, w (y - mu)^2 / V(mu) = u^2 / W, at beta (only from rows
     # objects asked for it: DenseRows.want_pearson)
     pearson: float | None = None
+
+
+# designs with at least this many entries use the compiled kernel when numba is installed
+_KERNEL_MIN_SIZE = 200_000
 
 
 def _chunk_rows(n: int, p: int) -> int:
@@ -61,6 +66,11 @@ class DenseRows:
         self._kept_beta: np.ndarray | None = None  # the last pass's beta, eta and mu (fitted)
         self._kept_family: Family | None = None
         self._kept: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+        self.zero_offset = offset is None or not bool(np.any(self.offset))
+        # the compiled kernels (engine/kernels.py, with numba) for a Fortran-ordered X large
+        # enough to repay loading numba; else NumPy and BLAS.  Callers may set it (Dask blocks,
+        # so that every block of a partition takes the same route).
+        self.use_kernels = X.flags.f_contiguous and X.size >= _KERNEL_MIN_SIZE
 
     # -- the one pass --------------------------------------------------------------------------
     def compute_context(self):
@@ -125,7 +135,17 @@ class DenseRows:
         rhs = np.zeros(p)
         dev = 0.0
         link = family.link
-        buf = np.empty((max(e - s for s, e in spans), p))  # reused for sqrt(W) X of each chunk
+        kern = fused = None
+        if self.use_kernels and self.X.flags.f_contiguous:
+            kern = cross_products()
+            if beta is not None and isinstance(family, Binomial) and link.name == "logit":
+                fused = logit_pass()
+        if fused is not None:
+            return self._logit_spans(fused, beta, spans, keep)
+        if kern is None:
+            buf = np.empty((max(e - s for s, e in spans), p))  # reused for sqrt(W) X per chunk
+        else:
+            tile = scratch()[0][0]
         unit = self.unit_weights and family.unit_weight_terms
         pearson = 0.0
         want_pearson = self.want_pearson and beta is not None
@@ -144,13 +164,18 @@ class DenseRows:
                 return H, rhs, np.inf, False, 0.0
             if want_pearson:
                 # u^2 / W = w (y - mu)^2 / V(mu); rows of zero prior weight (u = W = 0) add 0
-                with np.errstate(divide="ignore", invalid="ignore"):
+                with np.errstate(all="ignore"):  # inf where W underflows
                     ratio = np.divide(u, w, out=np.zeros_like(u), where=(w > 0) | (u != 0))
                 pearson += float(np.dot(u, ratio))
             if keep is not None:
                 keep[1][s:e] = mu
             if beta is None:
                 u = w * (eta - oc) + u  # X'Wz with z the working response (minus offset)
+            if kern is not None:
+                kern(self.X, s, e, w, u, H, rhs, tile)  # upper triangle of X'WX, and X'u
+                dev += d
+                continue
+            if beta is None:
                 if w[0] > 0 and np.all(w == w[0]):
                     # equal weights (the binomial start with 0/1 data): X'WX = w X'X, no copy
                     H += w[0] * np.dot(Xc.T, Xc)
@@ -165,6 +190,28 @@ class DenseRows:
             H += np.dot(Xs.T, Xs)
             rhs += Xc.T @ u
             dev += d
+        return H, rhs, dev, True, pearson
+
+    def _logit_spans(self, fused, beta, spans, keep):
+        """The binomial/logit pass by the compiled kernel: one call per chunk, no temporaries."""
+        p = self.p
+        H = np.zeros((p, p))
+        rhs = np.zeros(p)
+        dev = pearson = 0.0
+        none = np.empty(0)
+        wt = none if self.unit_weights else self.weights
+        off = none if self.zero_offset else self.offset
+        eta_out, mu_out = keep if keep is not None else (none, none)
+        sc, bits = scratch()
+        beta = np.ascontiguousarray(beta, dtype=np.float64)
+        for s, e in spans:
+            d, pe, ok = fused(
+                self.X, s, e, self.y, wt, off, beta, H, rhs, eta_out, mu_out, sc, bits
+            )
+            if not ok or not np.isfinite(d):
+                return H, rhs, np.inf, False, 0.0  # the caller halves the step
+            dev += d
+            pearson += pe
         return H, rhs, dev, True, pearson
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):

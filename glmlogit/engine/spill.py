@@ -161,7 +161,19 @@ def _read_exact(f, out: np.ndarray) -> None:
         raise OSError(f"truncated spill file {f.name!r}")
 
 
-def _read_block(f):
+def _scratch(bufs: dict | None, key: str, size: int, dtype=np.float64) -> np.ndarray:
+    """A vector of ``size`` elements: a fresh one, or a view of the reused buffer ``bufs[key]``
+    (grown when too small)."""
+    if bufs is None:
+        return np.empty(size, dtype=dtype)
+    b = bufs.get(key)
+    if b is None or b.size < size:
+        b = bufs[key] = np.empty(max(size, 1), dtype=dtype)
+    return b[:size]
+
+
+def _read_block(f, bufs: dict | None = None):
+    """One block; with ``bufs``, into reused buffers (valid until the next block is read)."""
     head = np.empty(4, dtype=np.int64)
     _read_exact(f, head)
     n, p, flags = int(head[0]), int(head[1]), int(head[2])
@@ -178,25 +190,29 @@ def _read_block(f):
     else:
         consts = np.empty(p)
         _read_exact(f, consts)
-        X = np.empty((n, p), order="F")
+        X = _scratch(bufs, "X", n * p).reshape((n, p), order="F")
         for j in range(p):
             if np.isnan(consts[j]):
                 _read_exact(f, X[:, j])
             else:
                 X[:, j] = consts[j]
+    y = _scratch(bufs, "y", n)
     if flags & _Y_BYTES:
-        yb = np.empty(n, dtype=np.uint8)
+        yb = _scratch(bufs, "yb", n, np.uint8)
         _read_exact(f, yb)
-        y = yb.astype(float)
+        np.copyto(y, yb)
     else:
-        y = np.empty(n)
         _read_exact(f, y)
-    w = np.ones(n)
+    w = _scratch(bufs, "w", n)
     if flags & _W_STORED:
         _read_exact(f, w)
-    o = np.zeros(n)
+    else:
+        w.fill(1.0)
+    o = _scratch(bufs, "o", n)
     if flags & _O_STORED:
         _read_exact(f, o)
+    else:
+        o.fill(0.0)
     return X, y, w, o
 
 
@@ -211,12 +227,17 @@ class CachedPart:
     def __repr__(self) -> str:
         return f"CachedPart({self.path!r})"
 
-    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Yield the blocks ``(X, y, weights, offset)`` as they were written."""
+    def blocks(
+        self, reuse: bool = False
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield the blocks ``(X, y, weights, offset)`` as they were written.  ``reuse``: read
+        every block into the same buffers (no fresh memory per block), so each block's arrays
+        are valid only until the next one is asked for: for consumers that stream."""
+        bufs: dict | None = {} if reuse else None
         with open(self.path, "rb", buffering=0) as f:
             size = os.fstat(f.fileno()).st_size
             while f.tell() < size:
-                yield _read_block(f)
+                yield _read_block(f, bufs)
 
 
 def write_through(
