@@ -74,6 +74,49 @@ def test_starting_pass_with_equal_weights():
     np.testing.assert_allclose(st.rhs, X.T @ (W0 * z), rtol=RTOL)
 
 
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog", "log", "cauchit"])
+@pytest.mark.parametrize("kernels", [False, True])
+def test_starting_pass_of_01_data_equals_row_by_row(link, kernels):
+    """The starting pass of 0/1 data with unit weights and no offset takes each row's terms
+    from its y alone (two values); the reference is R's start written out on every row:
+    mustart = (y + 0.5) / 2, eta = g(mustart), mu = g^-1(eta), W = mu_eta^2 / V(mu),
+    z = eta + (y - mu) / mu_eta, deviance summed over the rows."""
+    X, y, w, _ = _data(seed=7)
+    X = np.asfortranarray(X)
+    fam = get_family("binomial", link)
+    rows = DenseRows(X, y, chunk_rows=4_000)
+    rows.use_kernels = kernels
+    st = rows.accumulate(fam, None)
+    assert rows._y01 is True
+    mu0 = (y + 0.5) / 2
+    eta = fam.link.link(mu0)
+    mu = fam.link.inverse(eta)
+    d = fam.link.mu_eta(eta)
+    W = d * d / fam.variance(mu)
+    z = eta + (y - mu) / d
+    dev = np.sum(fam.deviance_terms(y, mu, w, eta))
+    # an entry of X'WX or X'Wz that nearly cancels (a sum of +-terms near 0) carries the
+    # rounding of its summands' scale: the absolute tolerance is RTOL times the largest entry
+    H = X.T @ (W[:, None] * X)
+    r = X.T @ (W * z)
+    np.testing.assert_allclose(st.xtwx, H, rtol=RTOL, atol=RTOL * np.abs(H).max())
+    np.testing.assert_allclose(st.rhs, r, rtol=RTOL, atol=RTOL * np.abs(r).max())
+    assert st.deviance == pytest.approx(dev, rel=RTOL)
+
+
+def test_starting_pass_shortcut_only_for_unit_weight_01_data():
+    """Weights, an offset or a proportion in y: the row-by-row start (no two-value table)."""
+    X, y, _w, _ = _data(n=2_000, seed=8)
+    fam = get_family("binomial")
+    assert DenseRows(X, y)._start_terms(fam) is not None
+    assert DenseRows(X, y, weights=np.full(len(y), 2.0))._start_terms(fam) is None
+    assert DenseRows(X, y, offset=np.full(len(y), 0.1))._start_terms(fam) is None
+    yp = y.copy()
+    yp[0] = 0.5
+    assert DenseRows(X, yp)._start_terms(fam) is None
+    assert DenseRows(X, y)._start_terms(get_family("poisson")) is None
+
+
 @pytest.mark.parametrize(
     "family,link",
     [("binomial", "logit"), ("binomial", "probit"), ("poisson", "log"), ("gamma", "log")],

@@ -67,6 +67,7 @@ class DenseRows:
         self._kept_family: Family | None = None
         self._kept: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
         self.zero_offset = offset is None or not bool(np.any(self.offset))
+        self._y01: bool | None = None  # whether y holds only 0 and 1 (asked by the start pass)
         # the compiled kernels (engine/kernels.py, with numba) for a Fortran-ordered X large
         # enough to repay loading numba; else NumPy and BLAS.  Callers may set it (Dask blocks,
         # so that every block of a partition takes the same route).
@@ -149,28 +150,39 @@ class DenseRows:
         unit = self.unit_weights and family.unit_weight_terms
         pearson = 0.0
         want_pearson = self.want_pearson and beta is not None
+        start = self._start_terms(family) if beta is None else None
         for s, e in spans:
             Xc, yc, wc, oc = self.X[s:e], self.y[s:e], self.weights[s:e], self.offset[s:e]
-            if beta is None:
+            if start is not None:
+                # the start of 0/1 data: the terms of a row depend only on its y (two values)
+                ones = yc == 1.0
+                w = np.where(ones, start[1][0], start[0][0])
+                u = np.where(ones, start[1][1], start[0][1])
+                n1 = int(np.count_nonzero(ones))
+                d = start[1][2] * n1 + start[0][2] * (e - s - n1)
+            elif beta is None:
                 eta = link.link(family.starting_mu(yc, wc))
             else:
                 eta = np.dot(Xc, beta, out=keep[0][s:e]) if keep is not None else Xc @ beta
                 eta += oc
-            if not link.valid_eta(eta):
-                return H, rhs, np.inf, False, 0.0  # the caller halves the step; nothing else used
-            with np.errstate(all="ignore"):
-                mu, w, u, d = family.irls_terms(yc, eta, None if unit and beta is not None else wc)
-            if not family.valid_mu(mu) or not np.isfinite(d):
-                return H, rhs, np.inf, False, 0.0
-            if want_pearson:
-                # u^2 / W = w (y - mu)^2 / V(mu); rows of zero prior weight (u = W = 0) add 0
-                with np.errstate(all="ignore"):  # inf where W underflows
-                    ratio = np.divide(u, w, out=np.zeros_like(u), where=(w > 0) | (u != 0))
-                pearson += float(np.dot(u, ratio))
-            if keep is not None:
-                keep[1][s:e] = mu
-            if beta is None:
-                u = w * (eta - oc) + u  # X'Wz with z the working response (minus offset)
+            if start is None:
+                if not link.valid_eta(eta):
+                    return H, rhs, np.inf, False, 0.0  # the caller halves the step
+                with np.errstate(all="ignore"):
+                    mu, w, u, d = family.irls_terms(
+                        yc, eta, None if unit and beta is not None else wc
+                    )
+                if not family.valid_mu(mu) or not np.isfinite(d):
+                    return H, rhs, np.inf, False, 0.0
+                if want_pearson:
+                    # u^2 / W = w (y - mu)^2 / V(mu); rows of zero prior weight (u = W = 0) add 0
+                    with np.errstate(all="ignore"):  # inf where W underflows
+                        ratio = np.divide(u, w, out=np.zeros_like(u), where=(w > 0) | (u != 0))
+                    pearson += float(np.dot(u, ratio))
+                if keep is not None:
+                    keep[1][s:e] = mu
+                if beta is None:
+                    u = w * (eta - oc) + u  # X'Wz with z the working response (minus offset)
             if kern is not None:
                 kern(self.X, s, e, w, u, H, rhs, tile)  # upper triangle of X'WX, and X'u
                 dev += d
@@ -191,6 +203,31 @@ class DenseRows:
             rhs += Xc.T @ u
             dev += d
         return H, rhs, dev, True, pearson
+
+    def _start_terms(self, family: Family):
+        """For the starting pass of a binomial model on 0/1 data with unit weights and no
+        offset, the terms of a row with y = 0 and with y = 1: ((W, X'Wz term, deviance) for
+        y = 0, the same for y = 1), each computed by the family's own code on that one value,
+        so every row gets exactly what the row-by-row computation gives it.  None otherwise."""
+        if not (isinstance(family, Binomial) and self.unit_weights and self.zero_offset):
+            return None
+        if self._y01 is None:
+            n1 = int(np.count_nonzero(self.y == 1.0))
+            self._y01 = n1 + int(np.count_nonzero(self.y == 0.0)) == self.n
+        if not self._y01:
+            return None
+        out = []
+        for v in (0.0, 1.0):
+            y1, w1 = np.array([v]), np.ones(1)
+            with np.errstate(all="ignore"):
+                eta = family.link.link(family.starting_mu(y1, w1))
+                if not family.link.valid_eta(eta):
+                    return None
+                mu, w, u, d = family.irls_terms(y1, eta, w1)
+            if not family.valid_mu(mu) or not np.isfinite(d):
+                return None
+            out.append((float(w[0]), float(w[0] * eta[0] + u[0]), float(d)))
+        return out
 
     def _logit_spans(self, fused, beta, spans, keep):
         """The binomial/logit pass by the compiled kernel: one call per chunk, no temporaries."""
