@@ -222,12 +222,13 @@ class _Encoder:
         finally:
             self.fast = fast
 
-    def chunks(self, part: pd.DataFrame):
-        """Yield (X, y, weights, offset) for blocks of rows of one partition."""
+    def chunks(self, part: pd.DataFrame, checked: bool = False):
+        """Yield (X, y, weights, offset) for blocks of rows of one partition (``checked``: its
+        rows with a missing value are already dropped)."""
         if self.fast is None:
             yield self(part)
             return
-        df = self.clean(part)
+        df = self.cast(part) if checked else self.clean(part)
         n, p = len(df), len(self.fast)
         src: dict[tuple, np.ndarray] = {}
         for t in self.fast:
@@ -323,9 +324,23 @@ def _scan_part(part: pd.DataFrame, enc: _Encoder, info: dict, sink: Sink | None 
             info["family"].check_response(y, w, enc.lhs)
         out["warned"] = [str(r.message) for r in rec]
     if info["start_p"] is not None:  # the starting IRLS pass, in the same read
-        ctx = (enc, info["family"], None, info["start_p"])
-        out["start"] = _part_stats(part, ctx, None, sink=sink)
+        ctx = (_Checked(enc), info["family"], None, info["start_p"])
+        out["start"] = _part_stats(df, ctx, None, sink=sink)
     return out
+
+
+class _Checked:
+    """The encoder of rows whose missing values the scan has already dropped (the same blocks
+    as ``enc.chunks`` of the whole partition, without testing every column again)."""
+
+    def __init__(self, enc: _Encoder):
+        self.enc = enc
+
+    def chunks(self, df: pd.DataFrame):
+        return self.enc.chunks(df, checked=True)
+
+    def __call__(self, df: pd.DataFrame):
+        return self.enc(df)
 
 
 def _merge_moments(parts: list[tuple[int, float, float]]) -> tuple[int, float, float]:
