@@ -300,9 +300,10 @@ def main() -> None:
         out[key] = f
         if "seconds_fit" in f:
             f["ratio_fit_to_iterations_x_read"] = f["seconds_fit"] / (f["n_iter"] * read_s)
-            f["ratio_with_inference_to_iterations_x_read"] = f["seconds_with_inference"] / (
-                f["n_iter"] * read_s
-            )
+            for g in (f, f["refit"] or {}):  # the refit: the same iterations, the same read
+                if "seconds_with_inference" in g:
+                    ratio = g["seconds_with_inference"] / (f["n_iter"] * read_s)
+                    g["ratio_with_inference_to_iterations_x_read"] = ratio
             # CPU time is less sensitive to other load on a shared machine than wall time
             f["cpu_ratio_fit_to_iterations_x_read"] = f["cpu_seconds_fit"] / (
                 f["n_iter"] * read_cpu
