@@ -5,7 +5,10 @@ Each contender runs in a fresh subprocess (peak memory = that process's VmHWM, r
 /proc/self/status) and is timed from the data frame to a full coefficient table (estimates,
 standard errors, p-values):
 
-* ``glmlogit_sparse``: ``gl.glm("y ~ x0 + ... + x9 + g", df, sparse=True)`` + ``summary()``;
+* ``glmlogit_sparse``: ``gl.glm("y ~ x0 + ... + x9 + g", df, sparse=True)`` + ``summary()``
+  (the factor held as integer codes: CatRows);
+* ``glmlogit_sparserows``: the same sparse design fitted by general sparse products (SparseRows,
+  what gl.glm used before CatRows, and still uses for sparse designs without a factor block);
 * ``glmlogit_dense``:  the same with ``sparse=False`` (a dense 2e5 x 2011 design, 3.2 GB);
 * ``glum``: ``GeneralizedLinearRegressor(family="binomial", alpha=0, drop_first=True)`` on the
   frame with ``g`` as a pandas Categorical (tabmat's split dense + categorical matrix), then
@@ -49,19 +52,15 @@ FORMULA = "y ~ " + " + ".join(f"x{j}" for j in range(10)) + " + g"
 def run(which: str, n: int, levels: int) -> dict:
     df = make_data(n, levels)
     base_mb = peak_rss_mb()
-    if which == "glmlogit_catrows":
-        # what gl.glm(sparse=True) does once CatRows is wired in: the same design, its indicator
-        # blocks held as integer codes (glmlogit/engine/catrows.py)
+    if which == "glmlogit_sparserows":
         import glmlogit as gl
-        from glmlogit.engine.catrows import CatRows
+        from glmlogit.engine.sparse import SparseRows
         from glmlogit.formula import build_design
 
         t = time.perf_counter()
         d = build_design(FORMULA, df, binomial=True, sparse=True)
         model = gl.GLM(family="binomial", design=d)
-        rows = CatRows.from_sparse(d.X, d.terms, d.y, d.weights, d.offset)
-        assert rows is not None
-        model.rows = rows
+        model.rows = SparseRows(d.X, d.y, d.weights, d.offset)
         res = model.fit()
         t_fit = time.perf_counter() - t
         text = str(res.summary())
@@ -77,7 +76,12 @@ def run(which: str, n: int, levels: int) -> dict:
         text = str(res.summary())
         sec = time.perf_counter() - t
         params, bse = res.params.to_numpy(), res.bse.to_numpy()
-        extra = {"n_iter": res.n_iter, "deviance": res.deviance, "summary_chars": len(text)}
+        extra = {
+            "n_iter": res.n_iter,
+            "deviance": res.deviance,
+            "summary_chars": len(text),
+            "rows": type(res.model.rows).__name__,
+        }
     else:
         from glum import GeneralizedLinearRegressor
 
@@ -117,7 +121,7 @@ def main() -> None:
     ap.add_argument(
         "--only",
         nargs="*",
-        default=["glmlogit_sparse", "glmlogit_catrows", "glmlogit_dense", "glum"],
+        default=["glmlogit_sparse", "glmlogit_sparserows", "glmlogit_dense", "glum"],
     )
     ap.add_argument("--json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -155,7 +159,7 @@ def main() -> None:
         if ok:
             out[which]["all_seconds"] = [r["seconds_with_inference"] for r in ok]
     d, g = out.get("glmlogit_dense", {}), out.get("glum", {})
-    for label in ("glmlogit_sparse", "glmlogit_catrows"):
+    for label in ("glmlogit_sparse", "glmlogit_sparserows"):
         s = out.get(label, {})
         if "seconds_with_inference" not in s:
             continue

@@ -56,7 +56,7 @@ class GLM:
             xp = importlib.import_module("cupy") if device in ("cuda", "gpu") else device
             self.rows = XpRows(as_dense(design.X), design.y, design.weights, design.offset, xp=xp)
         elif sp.issparse(design.X):
-            self.rows = SparseRows(design.X, design.y, design.weights, design.offset)
+            self.rows = _sparse_rows(design)
         else:
             self.rows = DenseRows(design.X, design.y, design.weights, design.offset)
         self._fit_kw: dict = {}
@@ -136,7 +136,7 @@ class GLM:
             )
         else:
             fit = solve(
-                self.rows,
+                self._general_rows(),
                 self.family,
                 method,
                 start=start_arr,
@@ -237,7 +237,7 @@ class GLM:
         if cov_type != "nonrobust":
             raise GlmlogitError("robust covariances are not available for penalized fits")
         fit = penalized_fit(
-            self.rows,
+            self._general_rows(),
             self.family,
             alpha=alpha,
             l1_ratio=ratio,
@@ -299,6 +299,16 @@ class GLM:
         res.method = "firth"
         return res
 
+    def _general_rows(self):
+        """The rows for the solvers that need the design as a matrix (penalized fits, the
+        gradient methods): a sparse design held as factor codes goes back to SparseRows."""
+        from .engine.catrows import CatRows
+
+        if isinstance(self.rows, CatRows):
+            d = self.design
+            return SparseRows(d.X, d.y, d.weights, d.offset)
+        return self.rows
+
     def _fit_columns(self, cols, start=None) -> Fit:
         """Refit on a subset of the design's columns (null model, sequential anova)."""
         cols = list(cols)
@@ -342,6 +352,20 @@ def _check_two_classes(d: Design) -> None:
         raise GlmlogitError(
             f"binomial response {d.response_name!r} has a single class: all {len(y)} rows are {cls}"
         )
+
+
+def _sparse_rows(design: Design):
+    """Rows for a sparse design: its factor terms (blocks of indicator columns, at most one 1 per
+    row) as integer codes with the other columns dense (CatRows: X'WX by group sums, no sparse
+    product), or SparseRows when the design has no such term."""
+    from .engine.catrows import CatRows
+
+    cat = CatRows.from_sparse(
+        design.X, design.terms, design.y, design.weights, design.offset, min_levels=2
+    )
+    if cat is not None:
+        return cat
+    return SparseRows(design.X, design.y, design.weights, design.offset)
 
 
 def glm(

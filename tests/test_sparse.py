@@ -1,7 +1,11 @@
 """Sparse designs give the dense results: same engine, only the pass differs.
 
 Tolerance 1e-10 relative: both paths converge to the same fixed point; the only difference is
-the summation order inside X'WX (sparse product vs chunked BLAS), i.e. rounding.
+the summation order inside X'WX (group sums or a sparse product vs chunked BLAS), i.e. rounding.
+
+A sparse design whose factor terms are blocks of indicator columns is fitted by CatRows (the
+factors as integer codes); one without such a term by SparseRows.  Both are checked here through
+gl.glm, and against each other pass by pass in tests/test_xp.py.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import pytest
 import scipy.sparse as sp
 
 import glmlogit as gl
+from glmlogit.engine.catrows import CatRows
+from glmlogit.engine.sparse import SparseRows
 
 RTOL = 1e-10
 
@@ -46,6 +52,7 @@ def test_sparse_equals_dense(family, link):
     dense = gl.glm(f, df, family=family, link=link, sparse=False)
     sparse = gl.glm(f, df, family=family, link=link, sparse=True)
     assert sp.issparse(sparse.design.X) and not sp.issparse(dense.design.X)
+    assert isinstance(sparse.model.rows, CatRows)
     for attr in ("params", "bse", "pvalues", "fittedvalues"):
         np.testing.assert_allclose(
             getattr(sparse, attr), getattr(dense, attr), rtol=RTOL, err_msg=attr
@@ -83,3 +90,53 @@ def test_sparse_arrays_interface():
     res = gl.GLM(dense.design.y, Xs, family="poisson").fit()
     np.testing.assert_allclose(res.params.to_numpy(), dense.params.to_numpy(), rtol=RTOL)
     np.testing.assert_allclose(res.bse.to_numpy(), dense.bse.to_numpy(), rtol=RTOL)
+
+
+def test_sparse_without_factor_block_uses_sparse_rows():
+    """x1:C(g) alone has no block of indicator columns (its values are x1): SparseRows, same fit."""
+    df = _data("binomial")
+    f = "y ~ x2 + x1:C(g)"
+    dense = gl.glm(f, df, sparse=False)
+    sparse = gl.glm(f, df, sparse=True)
+    assert isinstance(sparse.model.rows, SparseRows)
+    for attr in ("params", "bse"):
+        np.testing.assert_allclose(
+            getattr(sparse, attr), getattr(dense, attr), rtol=RTOL, err_msg=attr
+        )
+    assert sparse.deviance == pytest.approx(dense.deviance, rel=RTOL)
+
+
+def test_two_factors_and_their_interaction():
+    """Two factor blocks and a factor x factor block: the cross blocks of X'WX by bincount."""
+    df = _data("poisson", n=4000, levels=30, seed=3)
+    df["h"] = np.random.default_rng(4).choice(list("abcde"), len(df))
+    f = "y ~ x1 + C(g) + C(h) + C(h):x2"
+    dense = gl.glm(f, df, family="poisson", sparse=False)
+    sparse = gl.glm(f, df, family="poisson", sparse=True)
+    assert isinstance(sparse.model.rows, CatRows) and len(sparse.model.rows.cats) == 2
+    for attr in ("params", "bse"):
+        np.testing.assert_allclose(
+            getattr(sparse, attr), getattr(dense, attr), rtol=RTOL, err_msg=attr
+        )
+    # drop1 refits on column subsets (CatRows.take_columns)
+    pd.testing.assert_frame_equal(sparse.drop1(), dense.drop1(), rtol=RTOL)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"method": "newton"},
+        {"method": "lbfgs"},
+        {"method": "gd"},
+        {"penalty": "l2", "alpha": 0.01},
+        {"penalty": "l1", "alpha": 0.001},
+    ],
+)
+def test_other_solvers_on_a_factor_design(kw):
+    """Penalized fits and the non-IRLS methods take the design as a matrix (SparseRows).  The same
+    method runs on both sides, so the paths differ by rounding only: RTOL (measured 1e-13)."""
+    df = _data("binomial")
+    f = "y ~ x1 + x2 + C(g)"
+    dense = gl.glm(f, df, sparse=False, **kw)
+    sparse = gl.glm(f, df, sparse=True, **kw)
+    np.testing.assert_allclose(sparse.params, dense.params, rtol=RTOL, atol=1e-12)

@@ -27,6 +27,7 @@ from ..families import Family
 from .rows import PassStats
 
 MAX_DENSE = 256  # more non-indicator columns than this: not worth splitting, use SparseRows
+MAX_BLOCKS = 32  # each pair of blocks costs one bincount over the rows: beyond this, SparseRows
 
 
 class CatRows:
@@ -56,9 +57,12 @@ class CatRows:
 
     # -- construction from a sparse design ----------------------------------------------------------
     @classmethod
-    def from_sparse(cls, X, terms: dict[str, list[int]], y, weights=None, offset=None):
+    def from_sparse(
+        cls, X, terms: dict[str, list[int]], y, weights=None, offset=None, min_levels: int = 1
+    ):
         """Split a CSR/CSC design by term into indicator blocks and dense columns; None when the
-        design has no indicator block or too many dense columns."""
+        design has no indicator block, too many dense columns or too many blocks.  Terms of fewer
+        than ``min_levels`` columns stay dense (a one-column indicator gains nothing as a code)."""
         Xc = sp.csc_matrix(X, dtype=np.float64)
         n, p = Xc.shape
         seen: set[int] = set()
@@ -66,7 +70,7 @@ class CatRows:
         codes_list = []
         for cols in terms.values():
             cols = [int(c) for c in cols]
-            if not cols or seen.intersection(cols):
+            if len(cols) < max(min_levels, 1) or seen.intersection(cols):
                 continue
             B = Xc[:, cols]
             if B.nnz == 0 or not np.all(B.data == 1.0):
@@ -83,7 +87,7 @@ class CatRows:
             blocks.append(cols)
             codes_list.append((code, len(cols)))
             seen.update(cols)
-        if not blocks:
+        if not blocks or len(blocks) > MAX_BLOCKS:
             return None
         dense = [j for j in range(p) if j not in seen]
         if len(dense) > MAX_DENSE:
