@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import lapack
 
 from ..errors import ConvergenceWarning, FitError
 from ..families import Family
@@ -195,6 +196,7 @@ def _irls(
     converged = diverging = False
     astep_prev = np.inf
     message = ""
+    inv_at: tuple | None = None  # (cf, inverse of X'WX) from the last step rule, reused as cov
     while n_iter < max_iter:
         n_iter += 1
         cand = np.zeros(p)
@@ -240,7 +242,8 @@ def _irls(
         stats = new
         if not first and crit < tol:
             # the step rule needs the SEs: only now (p^3 work, once or twice per fit)
-            xstep = _relative_step(cf, step, cand[keep])
+            inv_at = (cf, cho_inverse(cf))
+            xstep = _relative_step(inv_at[1], step, cand[keep])
             if xstep < coef_tol:
                 converged = True
                 break
@@ -253,7 +256,7 @@ def _irls(
         astep_prev = float(np.max(np.abs(step)))
     if not converged and not diverging:
         xstep = (
-            _relative_step(cf, step, beta_ok[keep])
+            _relative_step(cho_inverse(cf), step, beta_ok[keep])
             if cf is not None and beta_ok is not None
             else np.nan
         )
@@ -268,7 +271,9 @@ def _irls(
     coef[keep] = beta_ok[keep]
     cov = np.full((p, p), np.nan)
     if cf is not None:
-        cov[np.ix_(keep, keep)] = linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False)
+        cov[np.ix_(keep, keep)] = (
+            inv_at[1] if inv_at is not None and inv_at[0] is cf else cho_inverse(cf)
+        )
     else:
         cov[np.ix_(keep, keep)] = linalg.pinvh(stats.xtwx[np.ix_(keep, keep)])
     b0 = np.where(aliased, 0.0, coef)
@@ -294,12 +299,20 @@ def _irls(
     )
 
 
-def _relative_step(cf, step: np.ndarray, beta: np.ndarray) -> float:
-    """max_j |step_j| / (|beta_j| + se_j), se_j from the Cholesky factor of X'WX (unscaled):
-    diag((R'R)^-1) = row sums of squares of R^-1."""
-    R = np.triu(cf[0])
-    Rinv = linalg.solve_triangular(R, np.eye(R.shape[0]), lower=False, check_finite=False)
-    se = np.sqrt(np.sum(Rinv * Rinv, axis=1))
+def cho_inverse(cf) -> np.ndarray:
+    """(R'R)^-1 from ``cho_factor``'s upper factor R: LAPACK potri (about 2/3 p^3 flops, against
+    2 p^3 for ``cho_solve`` with the identity); only its upper triangle is computed."""
+    c, lower = cf
+    inv, info = lapack.dpotri(c, lower=int(lower))
+    if info != 0:  # cannot happen for a factor cho_factor accepted; keep the general route
+        return linalg.cho_solve(cf, np.eye(c.shape[0]), check_finite=False)
+    tri = np.tril(inv) if lower else np.triu(inv)
+    return tri + (np.tril(inv, -1) if lower else np.triu(inv, 1)).T
+
+
+def _relative_step(inv: np.ndarray, step: np.ndarray, beta: np.ndarray) -> float:
+    """max_j |step_j| / (|beta_j| + se_j), se_j from the inverse of X'WX (unscaled)."""
+    se = np.sqrt(np.maximum(np.diag(inv), 0.0))
     return float(np.max(np.abs(step) / (np.abs(beta) + se + 1e-300)))
 
 

@@ -30,7 +30,7 @@ from scipy import linalg, optimize, sparse, special
 
 from ..errors import ConvergenceWarning, FitError
 from ..families import Family
-from .irls import Fit, confirm_aliased, irls, screen_aliased
+from .irls import Fit, cho_inverse, confirm_aliased, irls, screen_aliased
 
 METHODS = ("irls", "newton", "lbfgs", "gd", "sgd")
 # tol: newton -> R's relative deviance rule (plus coef_tol on the next step, as irls);
@@ -181,7 +181,7 @@ def _finish(rows, family, setup: _Setup, run: _Run) -> Fit:
     cov = np.full((p, p), np.nan)
     try:
         cf = linalg.cho_factor(Hk, check_finite=False)
-        cov[np.ix_(keep, keep)] = linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False)
+        cov[np.ix_(keep, keep)] = cho_inverse(cf)
     except linalg.LinAlgError:
         cov[np.ix_(keep, keep)] = linalg.pinvh(Hk)
     coef = np.where(setup.aliased, np.nan, b0)
@@ -352,7 +352,7 @@ def _newton(rows, family, setup: _Setup, tol, max_iter, coef_tol=1e-10, observed
                 "(fitted values 0 or 1): the data are probably separated"
             )
             break
-        se = np.sqrt(np.abs(np.diag(linalg.cho_solve(cf, np.eye(len(keep)), check_finite=False))))
+        se = np.sqrt(np.abs(np.diag(cho_inverse(cf))))
         xstep = float(np.max(np.abs(step) / (np.abs(beta[keep]) + se + 1e-300)))
         if n_iter > 1 and crit < tol:
             if xstep < coef_tol:
