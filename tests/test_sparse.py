@@ -140,3 +140,68 @@ def test_other_solvers_on_a_factor_design(kw):
     dense = gl.glm(f, df, sparse=False, **kw)
     sparse = gl.glm(f, df, sparse=True, **kw)
     np.testing.assert_allclose(sparse.params, dense.params, rtol=RTOL, atol=1e-12)
+
+
+def _arrow(k: int = 40, m: int = 6, seed: int = 5):
+    """X'WX of m dense columns and one k-level factor (its block diagonal), design order mixed."""
+    rng = np.random.default_rng(seed)
+    n = 2000
+    codes = rng.integers(0, k, n)
+    X = np.hstack([rng.normal(size=(n, m)), np.eye(k)[codes]])
+    w = rng.uniform(0.1, 1.0, n)
+    order = rng.permutation(m + k)
+    H = (X * w[:, None]).T @ X
+    H = H[np.ix_(order, order)]
+    diag_pos = np.flatnonzero(order >= m)
+    return H, diag_pos, rng
+
+
+def test_arrow_factor_equals_cholesky():
+    """The Schur-complement factor against LAPACK's Cholesky on the same matrix.  Condition
+    number of H is about 1e2 here, so 1e-10 relative leaves four digits of margin."""
+    from scipy import linalg
+
+    from glmlogit.engine.irls import ArrowFactor, cho_inverse
+
+    H, diag_pos, rng = _arrow()
+    b = rng.normal(size=H.shape[0])
+    f = ArrowFactor(H, diag_pos)
+    cf = linalg.cho_factor(H)
+    np.testing.assert_allclose(f.solve(b), linalg.cho_solve(cf, b), rtol=1e-10)
+    inv = cho_inverse(cf)
+    np.testing.assert_allclose(f.inverse(), inv, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(f.inverse_diag(), np.diag(inv), rtol=1e-10)
+    np.testing.assert_allclose(inv, np.linalg.inv(H), rtol=1e-10, atol=1e-14)
+
+
+def test_arrow_factor_refuses_non_positive_definite():
+    from scipy import linalg
+
+    from glmlogit.engine.irls import ArrowFactor
+
+    H, diag_pos, _ = _arrow()
+    H0 = H.copy()
+    H0[diag_pos[3], :] = H0[:, diag_pos[3]] = 0.0  # a level without weight
+    with pytest.raises(linalg.LinAlgError):
+        ArrowFactor(H0, diag_pos)
+    rest = np.setdiff1d(np.arange(H.shape[0]), diag_pos)
+    H1 = H.copy()
+    H1[rest[0], rest[0]] = -1.0  # the Schur complement is not positive definite
+    with pytest.raises(linalg.LinAlgError):
+        ArrowFactor(H1, diag_pos)
+
+
+@pytest.mark.parametrize("formula", ["y ~ x1 + C(g) + z", "y ~ x1 + z + C(g)"])
+def test_group_level_column_aliased_as_dense(formula):
+    """z is constant within each level of g (in the span of the intercept and g's columns): the
+    fast screen through the diagonal block cannot clear it, the in-order screen decides, and
+    R's rule drops the later column in formula order (z, or g's last level), as the dense fit."""
+    df = _data("binomial")
+    df["z"] = np.random.default_rng(9).normal(size=60)[df.g.astype(int)]
+    sparse = gl.glm(formula, df, sparse=True)
+    dense = gl.glm(formula, df, sparse=False)
+    assert isinstance(sparse.model.rows, CatRows)
+    assert sparse.aliased.sum() == 1
+    pd.testing.assert_series_equal(sparse.aliased, dense.aliased)
+    np.testing.assert_allclose(sparse.params, dense.params, rtol=RTOL)
+    np.testing.assert_allclose(sparse.bse, dense.bse, rtol=RTOL)

@@ -54,6 +54,13 @@ class CatRows:
         self.offset = np.zeros(self.n) if offset is None else np.asarray(offset, dtype=np.float64)
         # codes with -1 moved to k (a slot that is dropped), for bincount and gathers
         self._codes = [np.where(c < 0, k, c) for c, k in self.cats]
+        # the largest block's design columns: its part of X'WX is diagonal (for the engine's
+        # Schur-complement solve)
+        self.diag_block = None
+        if self.cats:
+            i = int(np.argmax([k for _, k in self.cats]))
+            s = self.offsets[i + 1]
+            self.diag_block = np.sort(self.perm[s : s + self.cats[i][1]])
 
     # -- construction from a sparse design ----------------------------------------------------------
     @classmethod
@@ -159,7 +166,7 @@ class CatRows:
                 H[s : s + k, s2 : s2 + k2] = M
                 H[s2 : s2 + k2, s : s + k] = M.T
         Hd_, r_ = self._to_design(H, rhs)
-        return PassStats(Hd_, r_, float(dev), True)
+        return PassStats(Hd_, r_, float(dev), True, diag_block=self.diag_block)
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
         sl = slice(None) if rows is None else rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import linalg
@@ -43,7 +44,9 @@ class Fit:
     step: np.ndarray | None = None  # the next (not taken) IRLS step at the solution, NaN aliased
 
 
-def screen_aliased(H: np.ndarray, tol: float = _SCREEN_TOL) -> np.ndarray:
+def screen_aliased(
+    H: np.ndarray, tol: float = _SCREEN_TOL, diag_block: np.ndarray | None = None
+) -> np.ndarray:
     """Columns whose (weighted) residual after regressing on the earlier kept columns is tiny.
 
     In-order Cholesky on the correlation-scaled X'WX: the squared pivot of column j is
@@ -55,6 +58,17 @@ def screen_aliased(H: np.ndarray, tol: float = _SCREEN_TOL) -> np.ndarray:
     aliased = d <= 0
     safe = np.where(aliased, 1.0, d)
     A = H / np.outer(safe, safe)
+    if diag_block is not None and len(diag_block) and not aliased.any():
+        # 1 / (A^-1)_jj is column j's squared residual ratio on *all* the other columns, a lower
+        # bound of its in-order pivot: all of them >= tol means no column is flagged, in any
+        # order.  Through the diagonal block that costs O(k p_rest^2), not a p^3 Cholesky;
+        # otherwise the in-order screen below decides, as without the block.
+        try:
+            inv_diag = ArrowFactor(A, diag_block).inverse_diag()
+            if np.all(inv_diag > 0) and np.all(1.0 / inv_diag >= tol):
+                return aliased
+        except linalg.LinAlgError:
+            pass
     if not aliased.any():  # the common case: one LAPACK Cholesky decides it
         try:
             Lf = linalg.cholesky(A, lower=True, check_finite=False)
@@ -123,8 +137,75 @@ def aliased_columns(X, weights=None, tol: float = ALIAS_TOL) -> np.ndarray:
     return confirm_aliased(rows, cand, tol) if cand.any() else cand
 
 
-def _solve(H: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
+class ArrowFactor:
+    """X'WX = [[D, C'], [C, A]] with D diagonal (one factor's levels: they never share a row),
+    factored through the Schur complement S = A - C D^-1 C' (the Cholesky factorization with the
+    diagonal block first): O(k m^2 + m^3) for k levels and m other columns, against (k + m)^3 / 3.
+    ``diag_pos`` are the positions of D in H; raises LinAlgError when H is not positive
+    definite (a level with zero weight, or S not positive definite)."""
+
+    def __init__(self, H: np.ndarray, diag_pos: np.ndarray):
+        p = H.shape[0]
+        self.p = p
+        self.d_idx = np.asarray(diag_pos, dtype=np.intp)
+        mask = np.ones(p, dtype=bool)
+        mask[self.d_idx] = False
+        self.r_idx = np.flatnonzero(mask)
+        d = H[self.d_idx, self.d_idx]
+        if not np.all(np.isfinite(d)) or np.any(d <= 0):
+            raise linalg.LinAlgError("a diagonal-block entry of X'WX is not positive")
+        self.d = d
+        self.C = H[np.ix_(self.r_idx, self.d_idx)]
+        self.Cd = self.C / d
+        S = H[np.ix_(self.r_idx, self.r_idx)] - self.Cd @ self.C.T
+        self.cf = (
+            linalg.cho_factor(S, lower=False, check_finite=False)
+            if len(self.r_idx)
+            else (np.zeros((0, 0)), False)
+        )
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        b1, b2 = b[self.d_idx], b[self.r_idx]
+        x2 = (
+            linalg.cho_solve(self.cf, b2 - self.Cd @ b1, check_finite=False)
+            if len(self.r_idx)
+            else b2
+        )
+        x = np.empty(self.p)
+        x[self.r_idx] = x2
+        x[self.d_idx] = (b1 - self.C.T @ x2) / self.d
+        return x
+
+    def _schur_inverse(self):
+        Si = cho_inverse(self.cf) if len(self.r_idx) else np.zeros((0, 0))
+        return Si, Si @ self.Cd  # S^-1 and S^-1 C D^-1 (m x k)
+
+    def inverse(self) -> np.ndarray:
+        Si, G = self._schur_inverse()
+        inv = np.empty((self.p, self.p))
+        inv[np.ix_(self.r_idx, self.r_idx)] = Si
+        inv[np.ix_(self.r_idx, self.d_idx)] = -G
+        inv[np.ix_(self.d_idx, self.r_idx)] = -G.T
+        Hdd = self.Cd.T @ G  # D^-1 C' S^-1 C D^-1
+        Hdd[np.diag_indices_from(Hdd)] += 1.0 / self.d
+        inv[np.ix_(self.d_idx, self.d_idx)] = Hdd
+        return inv
+
+    def inverse_diag(self) -> np.ndarray:
+        Si, G = self._schur_inverse()
+        out = np.empty(self.p)
+        out[self.r_idx] = np.diag(Si)
+        out[self.d_idx] = 1.0 / self.d + np.einsum("ij,ij->j", self.Cd, G)
+        return out
+
+
+def _solve(H: np.ndarray, b: np.ndarray, diag_pos: np.ndarray | None = None):
+    """The IRLS step H^-1 b and the factor of H (``cho_factor``'s tuple, or an ArrowFactor when H
+    has a diagonal block at ``diag_pos``)."""
     try:
+        if diag_pos is not None and len(diag_pos):
+            f = ArrowFactor(H, diag_pos)
+            return f.solve(b), f
         cf = linalg.cho_factor(H, lower=False, check_finite=False)
     except linalg.LinAlgError as err:
         raise FitError(
@@ -174,12 +255,16 @@ def _irls(
     else:
         stats = rows.accumulate(family, None)
         beta_ok = None
-    aliased = screen_aliased(stats.xtwx)
+    aliased = screen_aliased(stats.xtwx, diag_block=stats.diag_block)
     if aliased.any():
         aliased = confirm_aliased(rows, aliased)
     keep = np.flatnonzero(~aliased)
     if len(keep) == 0:
         raise FitError("every column of the design is zero or aliased; nothing to fit")
+    # positions (among the kept columns) of X'WX's diagonal block, when the rows report one
+    dpos = None
+    if stats.diag_block is not None:
+        dpos = np.flatnonzero(np.isin(keep, stats.diag_block))
 
     def reduced(st: PassStats) -> tuple[np.ndarray, np.ndarray]:
         return st.xtwx[np.ix_(keep, keep)], st.rhs[keep]
@@ -189,8 +274,8 @@ def _irls(
         b[keep] = beta_ok[keep]
         beta_ok = b.copy()
     Hk, rk = reduced(stats)
-    step, cf0 = _solve(Hk, rk)
-    cf: tuple | None = cf0
+    step, cf0 = _solve(Hk, rk, dpos)
+    cf: Any = cf0
     dev_old = stats.deviance
     n_iter = 0
     converged = diverging = False
@@ -224,7 +309,7 @@ def _irls(
         history.append(new.deviance)
         Hk, rk = reduced(new)
         try:
-            step, cf = _solve(Hk, rk)
+            step, cf = _solve(Hk, rk, dpos)
         except FitError:
             # Working weights underflowed for a block of rows (fitted values 0/1 under
             # separation): X'WX is singular at this iterate.  Stop here with what we have.
@@ -301,7 +386,10 @@ def _irls(
 
 def cho_inverse(cf) -> np.ndarray:
     """(R'R)^-1 from ``cho_factor``'s upper factor R: LAPACK potri (about 2/3 p^3 flops, against
-    2 p^3 for ``cho_solve`` with the identity); only its upper triangle is computed."""
+    2 p^3 for ``cho_solve`` with the identity); only its upper triangle is computed.  An
+    ArrowFactor gives its own inverse."""
+    if isinstance(cf, ArrowFactor):
+        return cf.inverse()
     c, lower = cf
     inv, info = lapack.dpotri(c, lower=int(lower))
     if info != 0:  # cannot happen for a factor cho_factor accepted; keep the general route

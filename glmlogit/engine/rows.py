@@ -33,6 +33,9 @@ class PassStats:
     # sum of squared Pearson residuals, w (y - mu)^2 / V(mu) = u^2 / W, at beta (only from rows
     # objects asked for it: DenseRows.want_pearson)
     pearson: float | None = None
+    # design columns whose block of X'WX is diagonal by construction (the levels of one factor,
+    # from CatRows): the engine then factors X'WX through the Schur complement of that block
+    diag_block: np.ndarray | None = None
 
 
 # designs with at least this many entries use the compiled kernel when numba is installed
