@@ -287,23 +287,27 @@ class Summary:
         est_fmt = _column_format(f[est_col].to_numpy())
         se_fmt = _column_format(f["std_err"].to_numpy())
         rows = []
-        for (term, row), alias in zip(f.iterrows(), self._aliased_mask, strict=True):
+        # plain floats column by column (iterrows builds a Series per row: 0.3 s at p = 2,000)
+        cols = [f[c].to_numpy(dtype=float).tolist() for c in (est_col, "std_err", self.stat_name)]
+        cols += [f[c].to_numpy(dtype=float).tolist() for c in ("pvalue", "ci_lower", "ci_upper")]
+        for term, alias, est_v, se_v, z, p, lo_v, hi_v in zip(
+            f.index, self._aliased_mask, *cols, strict=True
+        ):
             if alias:
                 rows.append((str(term), ["aliased", "", "", "", "", "", ""]))
                 continue
-            z, p = row[self.stat_name], row["pvalue"]
             if str(term) in self.infinite:
-                inf = row[est_col] > 1 if self.odds_ratios else row[est_col] > 0
+                inf = est_v > 1 if self.odds_ratios else est_v > 0
                 est = "+Inf" if inf else ("0" if self.odds_ratios else "-Inf")
                 rows.append((str(term), [est, "", "", "", "", "", ""]))
                 continue
             cells = [
-                est_fmt(row[est_col]) if math.isfinite(row[est_col]) else "NA",
-                se_fmt(row["std_err"]) if math.isfinite(row["std_err"]) else "NA",
+                est_fmt(est_v) if math.isfinite(est_v) else "NA",
+                se_fmt(se_v) if math.isfinite(se_v) else "NA",
                 f"{z:.3f}" if math.isfinite(z) else "NA",
                 format_pvalue(p) or "NA",
-                est_fmt(row["ci_lower"]) if math.isfinite(row["ci_lower"]) else "NA",
-                est_fmt(row["ci_upper"]) if math.isfinite(row["ci_upper"]) else "NA",
+                est_fmt(lo_v) if math.isfinite(lo_v) else "NA",
+                est_fmt(hi_v) if math.isfinite(hi_v) else "NA",
                 significance_stars(p),
             ]
             rows.append((str(term), cells))
