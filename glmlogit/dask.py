@@ -456,6 +456,8 @@ def glm_dask(
             ddf_full=ddf_full,
         )
         rows = DaskRows(parts, enc, len(names), ybar=sum_wy / sum_w, cache=spill)
+        if want_sparse:  # factor terms: X'WX's diagonal blocks, solved through them
+            rows.block_candidates = [c for c in terms.values() if len(c) >= 2]
         if icpt is None:
             rows.null_spec = ("offset", 0.0)
         elif not (ocol is not None and any(s["o_nonzero"] for s in scans)):

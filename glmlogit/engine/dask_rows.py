@@ -298,6 +298,9 @@ class DaskRows:
         self._ybar = ybar
         self.fan_in = fan_in
         self.n_passes = 0  # full passes over the data run so far (accumulate, norms, QR, ...)
+        # column lists (a sparse design's multi-column terms) whose block of X'WX may be
+        # diagonal: each pass reports the largest one that is (for the Schur-complement solve)
+        self.block_candidates: list[list[int]] = []
 
     @classmethod
     def from_arrays(cls, X, y, weights=None, offset=None) -> DaskRows:
@@ -397,9 +400,13 @@ class DaskRows:
         if not valid and c is not None and c.filled and c.n_cached < len(self.parts):
             c.unfill()  # an invalid pass stops early: fill the cache on the next one
         dev = float(dev)
-        return PassStats(
-            np.ascontiguousarray(H), np.asarray(rhs), dev, bool(valid) and np.isfinite(dev)
-        )
+        H = np.ascontiguousarray(H)
+        diag = None
+        if self.block_candidates and self.cols is None and valid:
+            from .irls import diagonal_block
+
+            diag = diagonal_block(H, self.block_candidates)
+        return PassStats(H, np.asarray(rhs), dev, bool(valid) and np.isfinite(dev), diag_block=diag)
 
     def pearson_at(self, family: Family, beta: np.ndarray) -> float | None:
         """The Pearson chi-squared summed by the last pass, if it was at ``beta`` (irls' last

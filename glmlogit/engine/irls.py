@@ -199,6 +199,23 @@ class ArrowFactor:
         return out
 
 
+def diagonal_block(H: np.ndarray, candidates) -> np.ndarray | None:
+    """The largest of ``candidates`` (column lists, e.g. a design's factor terms) whose block of
+    H is diagonal with a positive diagonal, checked on H itself (entries exactly zero: columns
+    that never share a row), or None."""
+    best = None
+    for cols in candidates:
+        c = np.asarray(cols, dtype=np.intp)
+        if len(c) < 2 or (best is not None and len(c) <= len(best)):
+            continue
+        B = H[np.ix_(c, c)]
+        d = np.diag(B).copy()
+        np.fill_diagonal(B, 0.0)
+        if np.all(d > 0) and not np.any(B):
+            best = np.sort(c)
+    return best
+
+
 def _solve(H: np.ndarray, b: np.ndarray, diag_pos: np.ndarray | None = None):
     """The IRLS step H^-1 b and the factor of H (``cho_factor``'s tuple, or an ArrowFactor when H
     has a diagonal block at ``diag_pos``)."""
@@ -261,10 +278,12 @@ def _irls(
     keep = np.flatnonzero(~aliased)
     if len(keep) == 0:
         raise FitError("every column of the design is zero or aliased; nothing to fit")
-    # positions (among the kept columns) of X'WX's diagonal block, when the rows report one
-    dpos = None
-    if stats.diag_block is not None:
-        dpos = np.flatnonzero(np.isin(keep, stats.diag_block))
+
+    def dpos(st: PassStats) -> np.ndarray | None:
+        """Positions (among the kept columns) of X'WX's diagonal block, when the pass found one."""
+        if st.diag_block is None:
+            return None
+        return np.flatnonzero(np.isin(keep, st.diag_block))
 
     def reduced(st: PassStats) -> tuple[np.ndarray, np.ndarray]:
         return st.xtwx[np.ix_(keep, keep)], st.rhs[keep]
@@ -274,7 +293,7 @@ def _irls(
         b[keep] = beta_ok[keep]
         beta_ok = b.copy()
     Hk, rk = reduced(stats)
-    step, cf0 = _solve(Hk, rk, dpos)
+    step, cf0 = _solve(Hk, rk, dpos(stats))
     cf: Any = cf0
     dev_old = stats.deviance
     n_iter = 0
@@ -309,7 +328,7 @@ def _irls(
         history.append(new.deviance)
         Hk, rk = reduced(new)
         try:
-            step, cf = _solve(Hk, rk, dpos)
+            step, cf = _solve(Hk, rk, dpos(new))
         except FitError:
             # Working weights underflowed for a block of rows (fitted values 0/1 under
             # separation): X'WX is singular at this iterate.  Stop here with what we have.
