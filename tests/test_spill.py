@@ -137,6 +137,20 @@ def test_incomplete_partitions_and_other_blocks_leave_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_close_while_a_partition_is_being_written_leaves_nothing(tmp_path):
+    """A fit stopped by an error can close the cache while another thread still writes a
+    partition: the writer started before close (its temporary file open) and the one started
+    after it both end without leaving the directory or a file behind."""
+    cache = spill.SpillCache(2, directory=str(tmp_path))
+    early = write_through(iter(_blocks()), cache.sinks()[0])
+    late = write_through(iter(_blocks()), cache.sinks()[1])
+    next(early)  # its temporary file is open in the cache's directory
+    cache.close()
+    assert not cache.active
+    assert len(list(early)) == len(_blocks()) - 1 and len(list(late)) == len(_blocks())
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("index", [np.int32, np.int64])
 def test_sparse_blocks_round_trip(tmp_path, index):
     rng = np.random.default_rng(2)

@@ -290,6 +290,19 @@ def _size(path: str) -> int | None:
         return None
 
 
+def _remove_dir(path: str) -> None:
+    """Rename the directory, then remove it: a partition still being written by another thread
+    (a fit stopped by an error while tasks were in flight) can then neither create a file in it
+    between rmtree's listing and its rmdir nor rename its finished file into it, since both use
+    the old path.  (rmtree alone once left a directory holding one partition file behind.)"""
+    doomed = path + ".closing"
+    try:
+        os.rename(path, doomed)
+    except OSError:
+        doomed = path
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
 def _remove(path: str) -> None:
     try:
         os.remove(path)
@@ -309,7 +322,7 @@ class SpillCache:
         self._present: list[bool] | None = None
         self.nbytes = 0  # the files' total size, once filled
         self.reported = False  # whether the progress report has announced the cache
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, ignore_errors=True)
+        self._finalizer = weakref.finalize(self, _remove_dir, self.dir)
 
     @property
     def active(self) -> bool:
