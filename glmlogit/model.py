@@ -401,7 +401,9 @@ def glm(
         Rows with a missing value in any used variable are dropped (and counted in
         ``res.n_dropped``) or raise an error naming the columns.
     sparse : bool or "auto"
-        Build a scipy.sparse design ("auto": when categoricals bring 200 or more levels).
+        Build a scipy.sparse design ("auto": when categoricals bring 200 or more levels).  Its
+        factor terms are then fitted as integer codes, X'WX by group sums and solved through
+        each factor's diagonal block (docs/scale.md); results equal the dense fit.
     device : None, "cuda" or an array namespace
         Run the per-iteration pass over the rows on a GPU (CuPy) or another array namespace.
     progress : bool or callable
