@@ -359,11 +359,10 @@ def _irls(
                 break
         astep_prev = float(np.max(np.abs(step)))
     if not converged and not diverging:
-        xstep = (
-            _relative_step(cho_inverse(cf), step, beta_ok[keep])
-            if cf is not None and beta_ok is not None
-            else np.nan
-        )
+        xstep = np.nan
+        if cf is not None and beta_ok is not None:
+            inv_at = (cf, cho_inverse(cf))  # reused as the covariance below
+            xstep = _relative_step(inv_at[1], step, beta_ok[keep])
         message = (
             f"IRLS did not converge in {max_iter} iterations: last relative deviance change "
             f"{crit:.3g} (tol {tol:g}), last relative step {xstep:.3g} (coef_tol {coef_tol:g}). "
