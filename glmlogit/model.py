@@ -180,8 +180,8 @@ class GLM:
         from .separation import SeparationReport, detect_separation, needs_check
 
         d = self.design
-        # Sparse designs get the screen's heuristic form (no X): densifying to prove
-        # non-separation would cost more than the fit; the LP densifies only when it must run.
+        # Sparse designs get the screen's heuristic form (no X): proving non-separation on the
+        # rows would cost more than the fit.  The LP, when it must run, keeps X sparse.
         X = None if sp.issparse(d.X) else d.X
         logit = self.family.link.name == "logit"
         w_irls = None if logit else self.family.irls_terms(d.y, fit.eta, d.weights)[1]
@@ -200,9 +200,7 @@ class GLM:
             xtwx=fit.xtwx if logit else None,
             eta=fit.eta if logit else None,
         ):
-            return detect_separation(
-                as_dense(d.X), d.y, d.weights, d.column_names, aliased=fit.aliased
-            )
+            return detect_separation(d.X, d.y, d.weights, d.column_names, aliased=fit.aliased)
         p = len(d.column_names)
         dirs = pd.Series(np.where(fit.aliased, "aliased", "finite"), index=d.column_names)
         return SeparationReport(

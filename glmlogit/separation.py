@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import linalg, special
+from scipy import linalg, sparse, special
 from scipy.optimize import linprog
 
 from .engine.irls import aliased_columns as _engine_aliased
@@ -100,6 +100,7 @@ class SeparationReport:
     tol: float = BETA_TOL
     lp_rounds: int = 0
     _text_terms: int = field(default=6, repr=False)
+    _text_names: int = field(default=10, repr=False)
 
     @property
     def separated(self) -> bool:
@@ -149,7 +150,13 @@ class SeparationReport:
         if len(inf) == 1:
             mle = f"the MLE of {inf[0][0]} is {inf[0][1]}"
         else:
-            mle = "the MLEs of " + ", ".join(f"{n} ({d})" for n, d in inf) + " are infinite"
+            # at most _text_names named: a factor with thousands of levels can put thousands of
+            # coefficients at infinity, and the full list is in .infinite / .directions
+            named = ", ".join(f"{n} ({d})" for n, d in inf[: self._text_names])
+            more = len(inf) - self._text_names
+            if more > 0:
+                named += f" and {more} more (all {len(inf)} in .infinite)"
+            mle = f"the MLEs of {named} are infinite"
         if self.status == "complete":
             head = (
                 f"Complete separation: all {self.n_obs} rows are perfectly predicted along the "
@@ -207,7 +214,8 @@ def _inputs(X, y, weights, column_names):
         names = [str(c) for c in column_names]
     elif hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
-    Xa = np.asarray(X, dtype=float)
+    is_sparse = sparse.issparse(X)
+    Xa: Any = sparse.csr_matrix(X).astype(np.float64) if is_sparse else np.asarray(X, dtype=float)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
     if Xa.ndim != 2:
@@ -235,7 +243,11 @@ def _inputs(X, y, weights, column_names):
         )
     Xpos = Xa if pos.all() else Xa[pos]
     # column sums are finite iff every entry is (barring overflow): no n x p temporary
-    if not np.isfinite(Xpos.sum(axis=0)).all() and not np.isfinite(Xpos).all():
+    if is_sparse:
+        bad = not np.isfinite(Xpos.data).all()
+    else:
+        bad = not np.isfinite(Xpos.sum(axis=0)).all() and not np.isfinite(Xpos).all()
+    if bad:
         raise DataError("X has missing or non-finite values in rows with positive weight")
     return Xa, ya, wa, names
 
@@ -280,7 +292,12 @@ class _Problem:
         self.n_obs = len(keep)
         # row scale for the margin tolerances: ||x_i||_2 (|x_i'b| <= sqrt(p) ||x_i||_2 on the
         # box); einsum makes no n x p temporary
-        self.rownorm = np.sqrt(np.einsum("ij,ij->i", X, X))
+        self.sparse = sparse.issparse(X)
+        if self.sparse:
+            Xs: Any = X
+            self.rownorm = np.sqrt(np.asarray(Xs.multiply(Xs).sum(axis=1)).ravel())
+        else:
+            self.rownorm = np.sqrt(np.einsum("ij,ij->i", X, X))
         self.N = len(self.src)
         self.rounds = 0
 
@@ -295,11 +312,14 @@ class _Problem:
         np.add.at(q, src, s)
         return self.X.T @ q
 
-    def rows(self, idx: np.ndarray) -> np.ndarray:
+    def rows(self, idx: np.ndarray):
+        """The LP's constraint rows s_k x_{src_k} (sparse when X is: HiGHS takes CSR)."""
+        if self.sparse:
+            return sparse.diags(self.s[idx]) @ self.X[self.src[idx]]
         return self.s[idx, None] * self.X[self.src[idx]]
 
 
-def _highs(A: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _highs(A, c: np.ndarray) -> np.ndarray:
     """max c'b  s.t.  A b >= 0, -1 <= b <= 1 (dual simplex; a vertex)."""
     if A.shape[0] == 0:
         return np.where(c > 0, 1.0, np.where(c < 0, -1.0, 0.0))
@@ -363,7 +383,8 @@ def detect_separation(
 ) -> SeparationReport:
     """Check binomial data for separation (Konis 2007; R's ``detectseparation``).
 
-    ``X``: n x p design (array or DataFrame; the intercept is a column of ones if there is one).
+    ``X``: n x p design (array, DataFrame or scipy sparse matrix, which stays sparse: the LP's
+    rows go to HiGHS as a sparse matrix; the intercept is a column of ones if there is one).
     ``y``: 0/1 outcomes, or proportions in [0, 1] with the numbers of trials as ``weights``
     (R's convention).  ``weights``: prior weights; rows with weight 0 do not count.
     ``column_names``: names for the report (default: X's columns or x0, x1, ...).

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 from scipy.linalg import lapack
 
 from ..errors import ConvergenceWarning, FitError
@@ -123,6 +123,18 @@ def aliased_columns(X, weights=None, tol: float = ALIAS_TOL) -> np.ndarray:
     separation check."""
     from .rows import DenseRows
 
+    if sparse.issparse(X):
+        from .sparse import SparseRows
+
+        X_in: Any = X
+        Xs: Any = sparse.csr_matrix(X_in).astype(np.float64)
+        w = np.ones(Xs.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+        if Xs.shape[1] == 0:
+            return np.zeros(0, dtype=bool)
+        srows = SparseRows(Xs, np.zeros(Xs.shape[0]), w)
+        H = (srows._XT @ (sparse.diags(w) @ Xs)).toarray()
+        cand = screen_aliased(H)
+        return confirm_aliased(srows, cand, tol) if cand.any() else cand
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] == 0:
         return np.zeros(X.shape[-1] if X.ndim == 2 else 0, dtype=bool)
