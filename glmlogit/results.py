@@ -207,22 +207,25 @@ class GLMResults:
             )
         return pd.DataFrame({"lower": ci.lower, "upper": ci.upper}, index=self._names)
 
-    def lr_tests(self) -> pd.DataFrame:
-        """Likelihood-ratio test of each coefficient = 0 (the model refitted without it).
+    def lr_tests(self, columns=None) -> pd.DataFrame:
+        """Likelihood-ratio test of each coefficient = 0 (the model refitted without it), or of
+        those in ``columns`` (names or positions; one refit each).
 
         For a Firth fit: the penalized likelihood-ratio tests logistf reports (the restricted fit
         keeps the full model's penalty).  Otherwise the deviance difference (scaled by the
         dispersion for estimated-scale families, chi2(1), as R's profile/drop1 scaling)."""
+        idx = self._coef_positions(columns)
+        names = [self._names[j] for j in idx]
         if self.firth is not None:
             from .firth import firth_lr_test
 
-            t = firth_lr_test(self.firth)
+            t = firth_lr_test(self.firth, which=idx)
             return pd.DataFrame(
-                {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue}, index=self._names
+                {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue}, index=names
             )
         rows = {}
         keep = [j for j in range(len(self._names)) if not self._fit.aliased[j]]
-        for j in range(len(self._names)):
+        for j in idx:
             if self._fit.aliased[j]:
                 rows[self._names[j]] = {"statistic": np.nan, "df": np.nan, "pvalue": np.nan}
                 continue
@@ -233,7 +236,30 @@ class GLMResults:
                 "df": 1.0,
                 "pvalue": float(stats.chi2.sf(stat, 1)),
             }
-        return pd.DataFrame(rows).T
+        return pd.DataFrame(rows, columns=names, index=["statistic", "df", "pvalue"]).T
+
+    def _coef_positions(self, columns) -> list[int]:
+        """Positions of the coefficients named (or numbered) in ``columns``; all when None."""
+        p = len(self._names)
+        if columns is None:
+            return list(range(p))
+        if isinstance(columns, (str, int, np.integer)):
+            columns = [columns]
+        out = []
+        for c in columns:
+            if isinstance(c, str):
+                if c not in self._names:
+                    raise GlmlogitError(
+                        f"no coefficient named {c!r}; the coefficients: {_few(self._names)}"
+                    )
+                out.append(self._names.index(c))
+            elif isinstance(c, (int, np.integer)) and -p <= int(c) < p:
+                out.append(int(c) % p)
+            else:
+                raise GlmlogitError(
+                    f"columns must be coefficient names or positions 0..{p - 1}, got {c!r}"
+                )
+        return out
 
     def drop1(self, test: str | None = None) -> pd.DataFrame:
         """R's ``drop1(fit, test="LRT")`` (default for binomial/poisson) or ``test="F"`` (default
@@ -602,3 +628,9 @@ class PredictionResults:
             },
             index=self.index,
         )
+
+
+def _few(names, k: int = 10) -> str:
+    """The first ``k`` of ``names`` for a message, and how many more."""
+    head = ", ".join(map(str, names[:k]))
+    return head + (f" and {len(names) - k} more" if len(names) > k else "")

@@ -17,6 +17,8 @@ from .errors import GlmlogitError
 
 _STARS = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."))
 LEGEND = "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
+LR_SMALL = 2_000_000  # rows x coefficients below which the report runs every LR test
+LR_REFIT_BUDGET = 100_000_000  # refits x rows x coefficients a report may spend on LR tests
 _P_EPS = float(np.finfo(float).eps)  # R's format.pval: p below machine epsilon prints "< 2e-16"
 
 
@@ -162,21 +164,33 @@ class Summary:
     def _hauck_donner(self) -> list[str]:
         """Coefficients whose Wald p-value contradicts the likelihood-ratio test: the Wald test
         loses power as a coefficient grows (Hauck & Donner 1977).  The LR tests cost one refit per
-        coefficient, so they are run for small problems or when separation was found."""
+        coefficient, so they are run for small problems; when separation was found, for all
+        coefficients or only the infinite ones, as far as refits x rows x coefficients stays
+        within ``LR_REFIT_BUDGET`` (a 10,000-level factor with thousands of infinite MLEs would
+        otherwise cost thousands of refits of the full model: hours)."""
         r = self.res
+        self.lr_skipped = 0
         if getattr(r, "out_of_core", False) or getattr(r, "penalty", None):
             return []  # p refits over data on disk: too costly for a report
-        small = r.nobs * len(r.params) <= 2_000_000
-        if not (small or self.infinite):
+        n, p = int(r.nobs), len(r.params)
+        columns: list[str] | None = None
+        if n * p <= LR_SMALL:
+            pass
+        elif not self.infinite:
             return []
+        elif n * p * p > LR_REFIT_BUDGET:
+            if n * p * len(self.infinite) > LR_REFIT_BUDGET:
+                self.lr_skipped = len(self.infinite)
+                return []
+            columns = list(self.infinite)
         try:
-            lr = r.lr_tests()
+            lr = r.lr_tests(columns)
         except Exception:  # a refit failing must not break the report
             return []
         out = []
-        wald_p = np.asarray(r.pvalues, float)
-        for j, term in enumerate(r.params.index):
-            pl, pw = float(lr["pvalue"].iloc[j]), wald_p[j]
+        wald_p = pd.Series(np.asarray(r.pvalues, float), index=[str(t) for t in r.params.index])
+        for term, pl in zip(lr.index, lr["pvalue"].to_numpy(dtype=float), strict=True):
+            pw = float(wald_p[str(term)])
             # "disagree badly": the two tests reach opposite conclusions at the 5% level
             if math.isfinite(pl) and pl < 0.05 and (not math.isfinite(pw) or pw >= 0.05):
                 wtxt = "suppressed" if str(term) in self.infinite else f"{pw:.3g}"
@@ -260,8 +274,10 @@ class Summary:
         if sep is not None and getattr(sep, "status", None) != "none":
             notes.append(f"Separation: {str(sep).strip()}")
         if self.infinite:
+            k = len(self.infinite)
+            named = ", ".join(self.infinite[:10]) + (f" and {k - 10} more" if k > 10 else "")
             notes.append(
-                f"{', '.join(self.infinite)}: the maximum-likelihood estimate is infinite; its "
+                f"{named}: the maximum-likelihood estimate is infinite; its "
                 "standard error, Wald test and Wald interval are not shown.  Use the "
                 "likelihood-ratio tests (res.lr_tests(), res.drop1()), profile intervals "
                 "(res.conf_int(method='profile')), or refit with firth=True."
@@ -272,6 +288,13 @@ class Summary:
                 "Wald and likelihood-ratio tests disagree (Hauck-Donner effect) for "
                 + "; ".join(hd)
                 + ": trust the likelihood-ratio test (res.lr_tests())."
+            )
+        if self.lr_skipped:
+            k = self.lr_skipped
+            notes.append(
+                f"Likelihood-ratio tests of the infinite estimates not run for this report ({k} "
+                f"refit{'s' if k > 1 else ''} of a {r.nobs} x {len(r.params)} model); "
+                "res.lr_tests(columns) runs those you name."
             )
         return notes
 

@@ -71,6 +71,24 @@ def test_lr_tests_match_drop1_for_single_column_terms():
         assert lr.loc[term, "statistic"] == pytest.approx(d1.loc[term, "statistic"], rel=1e-9)
 
 
+def test_lr_tests_of_named_columns_are_rows_of_the_full_table():
+    case, df = _load("drop1", "birthwt_logit")
+    res = gl.glm(case["formula_py"], df)
+    full = res.lr_tests()
+    sub = res.lr_tests(["smoke", "age"])
+    assert list(sub.index) == ["smoke", "age"]
+    pd.testing.assert_frame_equal(sub, full.loc[["smoke", "age"]])  # the same refits
+    pd.testing.assert_frame_equal(res.lr_tests(-1), full.iloc[[-1]])
+    pd.testing.assert_frame_equal(res.lr_tests("lwt"), full.loc[["lwt"]])
+    with pytest.raises(gl.GlmlogitError, match="no coefficient named 'smok'"):
+        res.lr_tests("smok")
+    p = len(res.params)
+    with pytest.raises(gl.GlmlogitError, match=f"positions 0..{p - 1}, got {p}"):
+        res.lr_tests(p)
+    firth = gl.glm(case["formula_py"], df, firth=True)
+    pd.testing.assert_frame_equal(firth.lr_tests(["ht"]), firth.lr_tests().loc[["ht"]])
+
+
 @pytest.mark.parametrize(
     "name",
     ["birthwt_logit", "menarche_probit", "warpbreaks_poisson", "clotting_gamma", "mtcars_gaussian"],

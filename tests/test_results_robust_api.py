@@ -128,8 +128,9 @@ def test_goodness_of_fit_methods_vs_r():
     assert hl.statistic == pytest.approx(case["hosmer_lemeshow"]["statistic"], rel=RTOL)
     assert res.auc() == pytest.approx(case["auc"], rel=RTOL)
     tab = res.classification_table(0.5)
-    np.testing.assert_allclose(np.asarray(tab.table, dtype=float),
-                               np.asarray(case["classification_table"], dtype=float))
+    np.testing.assert_allclose(
+        np.asarray(tab.table, dtype=float), np.asarray(case["classification_table"], dtype=float)
+    )
     pois = _fit(*_case("insurance_poisson_offset"))
     with pytest.raises(gl.GlmlogitError, match="binomial"):
         pois.auc()

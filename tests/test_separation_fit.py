@@ -93,6 +93,40 @@ def test_summary_shows_infinite_estimates_and_hauck_donner():
     assert "+Inf" not in str(firth.summary())
 
 
+def test_summary_lr_tests_within_the_refit_budget(monkeypatch):
+    """The report's Hauck-Donner check refits once per coefficient; past LR_SMALL rows x
+    coefficients it runs only what LR_REFIT_BUDGET allows (all, the infinite ones, or none, said
+    in a note).  Budgets are shrunk here so the endometrial fit (79 x 4) takes each branch."""
+    import glmlogit.summary as summ
+
+    with pytest.warns(gl.PerfectSeparationWarning):
+        res = gl.glm("HG ~ NV + PI + EH", _endo())
+    asked = []
+    real = type(res).lr_tests
+    monkeypatch.setattr(
+        type(res),
+        "lr_tests",
+        lambda self, columns=None: asked.append(columns) or real(self, columns),
+    )
+    monkeypatch.setattr(summ, "LR_SMALL", 0)
+    n, p = 79, 4
+    for budget, columns in ((n * p * p, None), (n * p, ["NV"])):
+        monkeypatch.setattr(summ, "LR_REFIT_BUDGET", budget)
+        asked.clear()
+        text = str(res.summary())
+        assert asked == [columns]
+        assert "NV (Wald p suppressed, likelihood-ratio p" in text
+        assert "not run for this report" not in text
+    monkeypatch.setattr(summ, "LR_REFIT_BUDGET", n * p - 1)
+    asked.clear()
+    text = " ".join(str(res.summary()).split())
+    assert asked == [] and "Hauck-Donner" not in text
+    assert (
+        "Likelihood-ratio tests of the infinite estimates not run for this report (1 refit of a 79 x 4 model)"
+        in text
+    )
+
+
 def test_converged_logit_fit_screens_without_a_pass_over_x(monkeypatch):
     """A converged logit fit (unit or prior weights) is proven non-separated by the
     Newton-decrement bound alone (separation._decrement_certificate): neither the X v form nor
