@@ -320,27 +320,36 @@ class _Problem:
 
 
 def _highs(A, c: np.ndarray) -> np.ndarray:
-    """max c'b  s.t.  A b >= 0, -1 <= b <= 1 (dual simplex; a vertex)."""
+    """max c'b  s.t.  A b >= 0, -1 <= b <= 1: a vertex of the optimal face.
+
+    Dense A: HiGHS's dual simplex.  Sparse A (a sparse design): its interior-point method with
+    the crossover to a basic solution first, which found the same vertex as the dual simplex on
+    every LP compared and was 9x faster on the 100,100 x 10,010 LP of a 10,000-level factor
+    (3.3 s against 31 s); on dense LPs (20,000 x 200) it was 1.5x slower.  The other settings
+    are fallbacks when HiGHS fails."""
     if A.shape[0] == 0:
         return np.where(c > 0, 1.0, np.where(c < 0, -1.0, 0.0))
-    attempts: tuple[dict[str, Any], ...] = (
-        {"primal_feasibility_tolerance": _FEAS_TOL, "dual_feasibility_tolerance": _FEAS_TOL},
-        {},
-        {"presolve": False},
+    tols = {"primal_feasibility_tolerance": _FEAS_TOL, "dual_feasibility_tolerance": _FEAS_TOL}
+    attempts: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("highs-ds", tols),
+        ("highs-ds", {}),
+        ("highs-ds", {"presolve": False}),
     )
+    if sparse.issparse(A):
+        attempts = (("highs-ipm", tols), *attempts)
     failures = []
-    for opts in attempts:
+    for method, opts in attempts:
         res: Any = linprog(  # type: ignore[call-overload]
             -c,
             A_ub=-A,
             b_ub=np.zeros(A.shape[0]),
             bounds=(-1.0, 1.0),
-            method="highs-ds",
+            method=method,
             options=opts,
         )
         if res.status == 0:
             return np.asarray(res.x, dtype=float)
-        failures.append(f"status {res.status}: {res.message}")
+        failures.append(f"{method} status {res.status}: {res.message}")
     raise GlmlogitError(f"the separation linear program failed (HiGHS {'; '.join(failures)})")
 
 

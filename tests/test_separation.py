@@ -368,7 +368,9 @@ def _same_report(a, b):
 @pytest.mark.parametrize("name", CASES)
 def test_sparse_x_gives_the_dense_report(name):
     """A scipy sparse design stays sparse through the LP (a 10,000-level factor's dense design
-    is 15 GB) and gives the dense report, aliased columns found on the sparse matrix too."""
+    is 15 GB) and gives the dense report, aliased columns found on the sparse matrix too.  The
+    sparse LP is solved by HiGHS's interior point + crossover, the dense one by its dual simplex:
+    the same vertex (the optimal face is a single point on these fixtures)."""
     d = load(name)
     dense = detect_separation(d["X"], d["y"], d["w"], d["coef_names"])
     sp = detect_separation(sparse.csr_matrix(d["X"]), d["y"], d["w"], d["coef_names"])

@@ -298,6 +298,8 @@ def _irls(
         return np.flatnonzero(np.isin(keep, st.diag_block))
 
     def reduced(st: PassStats) -> tuple[np.ndarray, np.ndarray]:
+        if len(keep) == p:  # nothing aliased: no copy (0.55 s a step at p = 10,010)
+            return st.xtwx, st.rhs
         return st.xtwx[np.ix_(keep, keep)], st.rhs[keep]
 
     b = np.zeros(p)
