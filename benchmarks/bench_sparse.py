@@ -81,6 +81,9 @@ def run(which: str, n: int, levels: int) -> dict:
             "deviance": res.deviance,
             "summary_chars": len(text),
             "rows": type(res.model.rows).__name__,
+            "converged": bool(res.converged),
+            "separation": None if res.separation is None else res.separation.status,
+            "n_infinite": 0 if res.separation is None else len(res.separation.infinite),
         }
     else:
         from glum import GeneralizedLinearRegressor

@@ -57,7 +57,8 @@ def screen_aliased(
     d = np.sqrt(np.maximum(np.diag(H), 0.0))
     aliased = d <= 0
     safe = np.where(aliased, 1.0, d)
-    A = H / np.outer(safe, safe)
+    A = H / safe[:, None]  # one p x p temporary, not two (outer(d, d) was 2.2 s at p = 10,010)
+    A /= safe[None, :]
     if diag_block is not None and len(diag_block) and not aliased.any():
         # 1 / (A^-1)_jj is column j's squared residual ratio on *all* the other columns, a lower
         # bound of its in-order pivot: all of them >= tol means no column is flagged, in any
