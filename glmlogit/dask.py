@@ -132,7 +132,16 @@ class _RowCount:
 
 
 # --- the entry point -----------------------------------------------------------------------------
-_FIT_KW = {"start", "tol", "coef_tol", "max_iter", "cov_type", "groups", "cluster_correction"}
+_FIT_KW = {
+    "start",
+    "tol",
+    "coef_tol",
+    "max_iter",
+    "cov_type",
+    "groups",
+    "cluster_correction",
+    "on_separation",
+}
 
 
 def glm_dask(
@@ -163,7 +172,12 @@ def glm_dask(
     a path: on, in that directory (one every worker sees); False: off.  The results are
     bit-identical.
     Fitting options (``start``, ``tol``, ``coef_tol``, ``max_iter``, ``cov_type`` ("nonrobust",
-    "HC0".."HC3", "cluster" with ``groups=`` a column name)) are as ``gl.glm``'s."""
+    "HC0".."HC3", "cluster" with ``groups=`` a column name)) are as ``gl.glm``'s.
+    Binomial fits are checked for separation as in memory (``res.separation``; ``on_separation``
+    "warn", "raise" or "ignore"): one pass at the solution tries to prove that the MLE exists;
+    if it cannot, the Konis LP runs on the rows brought to the client when they fit in
+    ``glmlogit.dask_results.LP_COLLECT_BYTES`` (2 GiB), else the heuristic of in-memory sparse
+    designs decides, and when it is in doubt too, a warning says separation was not ruled out."""
     unknown = set(fit_kw) - _FIT_KW
     if fit_kw.get("firth"):
         raise GlmlogitError("firth=True is not available for Dask data")

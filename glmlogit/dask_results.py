@@ -31,8 +31,14 @@ from .engine.dask_rows import (
     tree_reduce,
 )
 from .engine.irls import Fit, irls
-from .errors import DataError, GlmlogitError, GlmlogitWarning
-from .families import Family, Gamma, Gaussian, InverseGaussian
+from .errors import (
+    DataError,
+    GlmlogitError,
+    GlmlogitWarning,
+    PerfectSeparationWarning,
+    SeparationError,
+)
+from .families import Binomial, Family, Gamma, Gaussian, InverseGaussian
 from .formula import require_columns
 from .results import GLMResults
 
@@ -48,6 +54,10 @@ def is_dask_collection(data) -> bool:
     if "dask" not in sys.modules:
         return False
     return type(data).__module__.startswith("dask.") and hasattr(data, "npartitions")
+
+
+# the separation LP brings the rows to the client up to this size (dense: 8 bytes an entry)
+LP_COLLECT_BYTES = 2 * 2**30
 
 
 class DaskGLM:
@@ -73,7 +83,16 @@ class DaskGLM:
         cov_type="nonrobust",
         groups=None,
         cluster_correction="stata",
+        on_separation="warn",
     ) -> DaskGLMResults:
+        if on_separation not in ("warn", "raise", "ignore"):
+            extra = (
+                " (Firth's fit is not available for Dask data)" if on_separation == "firth" else ""
+            )
+            raise GlmlogitError(
+                f"on_separation must be 'warn', 'raise' or 'ignore' for Dask data{extra}, "
+                f"got {on_separation!r}"
+            )
         self._fit_kw = dict(tol=tol, coef_tol=coef_tol, max_iter=max_iter)
         fit = irls(
             self._wrap(self.rows),
@@ -85,6 +104,8 @@ class DaskGLM:
         res = DaskGLMResults(
             self, fit, cov_type, {"groups": groups, "cluster_correction": cluster_correction}
         )
+        if isinstance(self.family, Binomial):
+            res.separation = self._check_separation(fit, on_separation)
         cache = self.rows.cache
         if cache is not None and cache.active and cache.n_cached:
             # While the decoded copy is on disk, a pass at the solution costs a fraction of a
@@ -95,6 +116,71 @@ class DaskGLM:
             if cov_type not in ("nonrobust", "cluster"):
                 res._cov  # noqa: B018
         return res
+
+    def _check_separation(self, fit: Fit, on_separation: str):
+        """As the in-memory fit: the screen's Newton test at the solution (one pass: a proof
+        that the MLE exists), else the Konis LP on the rows brought to the client when they fit
+        in ``LP_COLLECT_BYTES``; beyond that the in-memory sparse designs' heuristic, and when
+        it is in doubt too, None with a warning that separation was not ruled out."""
+        from .separation import (
+            detect_separation,
+            no_separation,
+            reduced_newton_proof,
+        )
+
+        rows, d = self.rows, self.design
+        p = len(d.column_names)
+        keep = ~np.asarray(fit.aliased, dtype=bool)
+        b0 = np.where(keep, fit.coef, 0.0)
+        v = np.zeros(p)
+        fit_ok = fit.converged and not fit.diverging and np.isfinite(fit.coef[keep]).all()
+        if self.family.link.name == "logit":
+            step = np.asarray(fit.step, dtype=float)  # the IRLS step (X'WX)^-1 X'(w (y - mu))
+            v[keep] = np.nan_to_num(step[keep], nan=0.0)
+        else:
+            g = rows.residual_score(self.family, b0)
+            v[keep] = fit.cov_unscaled[np.ix_(keep, keep)] @ g[keep]
+        st = rows.separation_certificate(self.family, b0, v)
+        if (
+            fit_ok
+            and np.isfinite(v).all()
+            and st["ok"] == 1.0
+            and reduced_newton_proof(st["n"], st["lam_sum"], st["lam_min"], st["tmax"])
+        ):
+            return no_separation(d.column_names, fit.aliased, d.nobs)
+        sparse_design = d.encoder.output == "sparse"
+        need = st["entries"] * (12 if sparse_design else 8) + 24 * d.n_fitted
+        if need > LP_COLLECT_BYTES:
+            # Too many rows for the exact check.  (Large fits often end here unproven: at 1e8
+            # rows the test's rounding floor alone, 1e3 eps sqrt(n) sum(lam), asks every fitted
+            # probability to stay ~0.07 from 0 and 1.)  The heuristic of in-memory sparse
+            # designs decides instead: no fitted probability within 1e-6 of 0 or 1 on the side
+            # of its observed outcome, no coefficient drifting (|b| > 8 with |z| < 0.1).
+            se = np.sqrt(np.abs(np.diag(fit.cov_unscaled)))[keep]
+            c = np.asarray(fit.coef, dtype=float)[keep]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                drifting = bool(np.any((np.abs(c) > 8.0) & (np.abs(c) / se < 0.1)))
+            if fit_ok and st["dmin"] >= 1e-6 and not drifting and np.isfinite(se).all():
+                return no_separation(d.column_names, fit.aliased, d.nobs)
+            msg = (
+                "The fit could not prove that the maximum-likelihood estimate exists (the data may "
+                "be separated), and the exact check (the Konis LP) needs the rows on the client: "
+                f"about {need / 2**30:.1f} GiB, above glmlogit.dask_results.LP_COLLECT_BYTES = "
+                f"{LP_COLLECT_BYTES / 2**30:.1f} GiB.  Check a sample in memory "
+                "(gl.detect_separation) or read large coefficients with suspicion."
+            )
+            if on_separation == "raise":
+                raise SeparationError(msg)
+            if on_separation == "warn":
+                warnings.warn(msg, PerfectSeparationWarning, stacklevel=4)
+            return None
+        X, y, w = rows.collect()
+        rep = detect_separation(X, y, w, d.column_names, aliased=fit.aliased)
+        if rep.separated and on_separation == "raise":
+            raise SeparationError(str(rep), rep)
+        if rep.separated and on_separation == "warn":
+            warnings.warn(str(rep), PerfectSeparationWarning, stacklevel=4)
+        return rep
 
     def _fit_columns(self, cols, start=None) -> Fit:
         cols = list(cols)

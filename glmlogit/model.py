@@ -177,7 +177,7 @@ class GLM:
     def _check_separation(self, fit: Fit):
         """The Konis LP, run when the cheap screen (an exact certificate of non-separation from
         the final IRLS step; see separation.needs_check) cannot rule separation out."""
-        from .separation import SeparationReport, detect_separation, needs_check
+        from .separation import detect_separation, needs_check, no_separation
 
         d = self.design
         # Sparse designs get the screen's heuristic form (no X): proving non-separation on the
@@ -201,18 +201,7 @@ class GLM:
             eta=fit.eta if logit else None,
         ):
             return detect_separation(d.X, d.y, d.weights, d.column_names, aliased=fit.aliased)
-        p = len(d.column_names)
-        dirs = pd.Series(np.where(fit.aliased, "aliased", "finite"), index=d.column_names)
-        return SeparationReport(
-            status="none",
-            directions=dirs,
-            rows=np.zeros(0, int),
-            n_separated=0,
-            certificate=np.zeros(p),
-            lp_solution=np.full(p, np.nan),
-            column_names=list(d.column_names),
-            n_obs=int(np.count_nonzero(d.weights)),
-        )
+        return no_separation(d.column_names, fit.aliased, int(np.count_nonzero(d.weights)))
 
     def _fit_penalized(
         self, penalty, alpha, l1_ratio, penalty_factor, standardize, start, tol, max_iter, cov_type

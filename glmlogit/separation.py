@@ -584,6 +584,34 @@ def needs_check(
     return False
 
 
+def reduced_newton_proof(n: float, lam_sum: float, lam_min: float, tmax: float) -> bool:
+    """The Newton test of needs_check from its row reductions (as summed over partitions by a
+    Dask pass): ``n`` rows with positive weight, ``lam_sum`` and ``lam_min`` the sum and the
+    minimum of their lam_i, ``tmax`` the maximum of ``a_i |x_i'v| / d_i``."""
+    if n == 0:
+        return True
+    if not (lam_min > 0 and lam_min >= 1e3 * _EPS * math.sqrt(n) * lam_sum):
+        return False
+    return bool(tmax < 0.5)
+
+
+def no_separation(column_names, aliased, n_obs: int) -> SeparationReport:
+    """The report of a fit whose screen proved that the MLE exists (the LP was not run)."""
+    names = [str(c) for c in column_names]
+    al = np.asarray(aliased, dtype=bool)
+    p = len(names)
+    return SeparationReport(
+        status="none",
+        directions=_series(["aliased" if a else "finite" for a in al], names),
+        rows=np.zeros(0, dtype=np.intp),
+        n_separated=0,
+        certificate=np.zeros(p),
+        lp_solution=np.full(p, np.nan),
+        column_names=names,
+        n_obs=int(n_obs),
+    )
+
+
 def _decrement_certificate(eta, mu, y, step, xtwx, est, w=None) -> bool:
     """The pass-free form of the logit certificate (see needs_check): True when it proves
     non-separation; False means "not proven here" (the caller runs the full test).  ``w``: prior

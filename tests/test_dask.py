@@ -94,6 +94,9 @@ def _check_equal(a, b, *, per_row: bool = True) -> None:
         assert getattr(b, attr) == pytest.approx(getattr(a, attr), rel=RTOL), attr
     for attr in ("nobs", "df_resid", "df_model", "df_null", "n_dropped", "n_iter", "converged"):
         assert getattr(b, attr) == getattr(a, attr), attr
+    if a.separation is not None:  # binomial: the same separation report
+        assert b.separation is not None and b.separation.status == a.separation.status
+        assert b.separation.directions.to_dict() == a.separation.directions.to_dict()
     if not per_row:
         return
     for attr in (
@@ -188,10 +191,12 @@ def test_progress_and_logging(ddf, caplog):
 
 def test_numeric_formula_starts_in_the_scan(df, ddf):
     """No categorical levels or transform state to learn: the encoding scan also computes the
-    starting IRLS pass, so the fit reads the data 1 + n_iter times."""
+    starting IRLS pass, so the fit reads the data 1 + n_iter times, and once more for the
+    separation screen at the solution (a binomial fit)."""
     a = gl.glm("y ~ x1 + x2 + x1:x2", df)
     b = glm_dask("y ~ x1 + x2 + x1:x2", ddf)
-    assert b.model.rows.n_passes == b.n_iter
+    assert b.model.rows.n_passes == b.n_iter + 1
+    assert b.separation.status == a.separation.status == "none"
     _check_equal(a, b, per_row=False)
 
 
@@ -381,3 +386,71 @@ def test_sparse_factor_design_uses_the_diagonal_block(df, ddf):
         np.testing.assert_allclose(b.params, a.params, rtol=RTOL)
         np.testing.assert_allclose(b.bse, a.bse, rtol=RTOL)
         assert b.deviance == pytest.approx(a.deviance, rel=RTOL)
+
+
+def _endometrial() -> pd.DataFrame:
+    from pathlib import Path
+
+    return pd.read_csv(Path(__file__).parent / "reference" / "data" / "endometrial.csv")
+
+
+@pytest.mark.parametrize("link", ["logit", "probit"])
+def test_separated_dask_fit_reports_as_in_memory(link):
+    """Endometrial (NV quasi-completely separates): the Dask fit runs the screen at the solution
+    in one pass, then the Konis LP on the rows brought to the client: the report equals the
+    in-memory one (itself equal to R's detectseparation, tests/test_separation.py)."""
+    df = _endometrial()
+    ddf = dd.from_pandas(df, npartitions=NPART)
+    with pytest.warns(gl.PerfectSeparationWarning, match=r"NV is \+inf"):
+        a = gl.glm("HG ~ NV + PI + EH", df, link=link)
+    with pytest.warns(gl.PerfectSeparationWarning, match=r"NV is \+inf"):
+        b = gl.glm("HG ~ NV + PI + EH", ddf, link=link)
+    assert b.separation.status == a.separation.status == "quasi-complete"
+    assert b.separation.directions.to_dict() == a.separation.directions.to_dict()
+    assert b.separation.rows.tolist() == a.separation.rows.tolist()
+    np.testing.assert_allclose(b.separation.certificate, a.separation.certificate, atol=1e-9)
+    nv = next(line for line in str(b.summary()).splitlines() if line.startswith("NV "))
+    assert "+Inf" in nv  # the summary shows the infinite estimate, as in memory
+    with pytest.raises(gl.SeparationError) as err:
+        glm_dask("HG ~ NV + PI + EH", ddf, link=link, on_separation="raise")
+    assert err.value.report.directions["NV"] == "+inf"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = glm_dask("HG ~ NV + PI + EH", ddf, link=link, on_separation="ignore")
+    assert quiet.separation.separated
+    with pytest.raises(GlmlogitError, match="Firth's fit is not available for Dask data"):
+        glm_dask("HG ~ NV + PI + EH", ddf, on_separation="firth")
+
+
+def test_dask_separation_screen_and_the_collect_limit(df, ddf, monkeypatch):
+    """A non-separated fit is proven so by the screen's pass (no LP, no rows collected); past
+    LP_COLLECT_BYTES the LP is not run: the heuristic clears a well-behaved fit and a separated
+    one gets a warning that separation was not ruled out, and no report."""
+    import glmlogit.dask_results as dres
+    import glmlogit.separation as sepmod
+
+    calls = []
+    real = sepmod.detect_separation
+    monkeypatch.setattr(
+        sepmod, "detect_separation", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    b = glm_dask("y ~ x1 + x2 + g", ddf)
+    assert b.separation.status == "none" and not calls
+    monkeypatch.setattr(dres, "LP_COLLECT_BYTES", 0)
+    # a fit the proof does not clear: its rounding floor raised (as at 1e8 rows) by pretending
+    # every row's multiplier is tiny; the heuristic then decides
+    monkeypatch.setattr(sepmod, "reduced_newton_proof", lambda *a: False)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        b = glm_dask("y ~ x1 + x2 + g", ddf)
+    assert b.separation.status == "none" and not calls
+    endo = dd.from_pandas(_endometrial(), npartitions=NPART)
+    with pytest.warns(gl.PerfectSeparationWarning, match="could not prove"):
+        s = glm_dask("HG ~ NV + PI + EH", endo)
+    assert s.separation is None and not calls
+    with pytest.raises(gl.SeparationError, match="LP_COLLECT_BYTES"):
+        glm_dask("HG ~ NV + PI + EH", endo, on_separation="raise")

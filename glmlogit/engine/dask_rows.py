@@ -241,6 +241,73 @@ def _part_ywsum(part, ctx):
     return np.array([float(np.sum(w * y)), float(np.sum(w))])
 
 
+# the separation screen's per-row test (separation.needs_check, Newton form) as one reduction:
+# rows with positive weight, sum of lam_i, min of lam_i, max of a_i |x_i'v| / d_i, all finite,
+# the design's stored entries (to size the LP's copy of the rows), and min d_i (the heuristic)
+_CERT_EMPTY = (0.0, 0.0, np.inf, 0.0, 1.0, 0.0, np.inf)
+
+
+def _part_certificate(part, ctx, beta, v):
+    encode, family, cols, _p = ctx
+    X, y, w, off = _whole(encode, part)
+    X = _select(X, cols)
+    entries = float(getattr(X, "nnz", X.size))  # stored entries (scipy sparse: nnz)
+    pos = w > 0
+    if not pos.all():
+        X, y, w, off = X[pos], y[pos], w[pos], off[pos]
+    if X.shape[0] == 0:
+        return np.array(_CERT_EMPTY[:5] + (entries, np.inf))
+    eta = np.asarray(X @ beta, dtype=float).ravel() + off
+    mu = family.link.inverse(eta)
+    one_m = 1.0 - mu
+    d = np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
+    wy = w * y
+    lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
+    lam_min = float((w * d).min())
+    if family.link.name == "logit":
+        a = mu * one_m
+    else:
+        a = family.irls_terms(y, eta, w)[1] / w
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t = np.abs(np.asarray(X @ v, dtype=float).ravel()) * a / d
+    ok = bool(np.isfinite(a).all() and (a >= 0).all() and np.isfinite(t).all())
+    tmax = float(t.max()) if ok else np.inf
+    dmin = float(d.min()) if np.isfinite(d).all() else 0.0
+    return np.array([float(len(y)), lam_sum, lam_min, tmax, float(ok), entries, dmin])
+
+
+def _combine_certificate(*parts):
+    a = np.vstack(parts)
+    return np.array(
+        [
+            a[:, 0].sum(),
+            a[:, 1].sum(),
+            a[:, 2].min(),
+            a[:, 3].max(),
+            a[:, 4].min(),
+            a[:, 5].sum(),
+            a[:, 6].min(),
+        ]
+    )
+
+
+def _part_residual_score(part, ctx, beta):
+    """X'(w (y - mu)): the g of the separation screen (the score only for canonical links)."""
+    encode, family, cols, p = ctx
+    X, y, w, off = _whole(encode, part)
+    X = _select(X, cols)
+    if X.shape[0] == 0:
+        return np.zeros(p if cols is None else len(cols))
+    mu = family.link.inverse(np.asarray(X @ beta, dtype=float).ravel() + off)
+    return np.asarray(X.T @ (w * (y - mu)), dtype=float).ravel()
+
+
+def _part_rows(part, ctx):
+    encode, _family, cols, _p = ctx
+    X, y, w, _off = _whole(encode, part)
+    return _select(X, cols), y, w
+
+
 def tree_reduce(tasks: list, combine: Callable, fan_in: int = _FAN_IN):
     """Sum delayed partition results in a tree of ``combine`` tasks (fan-in ``fan_in``)."""
     dask = _dask()
@@ -451,6 +518,31 @@ class DaskRows:
         eta = [da.from_delayed(e, shape=(np.nan,), dtype=float) for e, _ in pairs]
         mu = [da.from_delayed(m, shape=(np.nan,), dtype=float) for _, m in pairs]
         return da.concatenate(eta), da.concatenate(mu)
+
+    def separation_certificate(self, family: Family, beta: np.ndarray, v: np.ndarray) -> dict:
+        """One pass: the reductions of the separation screen's Newton test at ``beta`` with
+        direction ``v`` (see separation.needs_check), and the design's stored entries."""
+        out = self._run(_part_certificate, _combine_certificate, beta, v, family=family)
+        keys = ("n", "lam_sum", "lam_min", "tmax", "ok", "entries", "dmin")
+        return dict(zip(keys, map(float, out), strict=True))
+
+    def residual_score(self, family: Family, beta: np.ndarray) -> np.ndarray:
+        """One pass: X'(w (y - mu)) at ``beta``."""
+        return self._run(_part_residual_score, _sum_arrays, beta, family=family)
+
+    def collect(self):
+        """Every fitted row on the client, in partition order: (X, y, weights) with X dense or
+        CSR as the partitions encode it (for the separation LP, sized by the caller first)."""
+        dask = _dask()
+        ctx = self._ctx(None)
+        tasks = [dask.delayed(_part_rows, pure=False)(src, ctx) for src in self.sources()]
+        parts = [t for t in dask.compute(*tasks) if t[0].shape[0]]
+        self.n_passes += 1
+        if not parts:
+            return np.zeros((0, self.p)), np.zeros(0), np.zeros(0)
+        Xs: list[Any] = [t[0] for t in parts]
+        X = sp.vstack(Xs, format="csr") if sp.issparse(Xs[0]) else np.concatenate(Xs)
+        return X, np.concatenate([t[1] for t in parts]), np.concatenate([t[2] for t in parts])
 
     def column_norms(self, cols: np.ndarray) -> np.ndarray:
         cols = np.asarray(cols, dtype=np.intp)
