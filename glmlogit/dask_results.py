@@ -153,9 +153,10 @@ class DaskGLM:
         if need > LP_COLLECT_BYTES:
             # Too many rows for the exact check.  (Large fits often end here unproven: at 1e8
             # rows the test's rounding floor alone, 1e3 eps sqrt(n) sum(lam), asks every fitted
-            # probability to stay ~0.07 from 0 and 1.)  The heuristic of in-memory sparse
-            # designs decides instead: no fitted probability within 1e-6 of 0 or 1 on the side
-            # of its observed outcome, no coefficient drifting (|b| > 8 with |z| < 0.1).
+            # probability to stay ~0.07 from 0 and 1 when the outcomes are near balance.)  The
+            # heuristic of in-memory sparse designs decides instead: no fitted probability
+            # within 1e-6 of 0 or 1 on the side of its observed outcome, no coefficient
+            # drifting (|b| > 8 with |z| < 0.1).
             se = np.sqrt(np.abs(np.diag(fit.cov_unscaled)))[keep]
             c = np.asarray(fit.coef, dtype=float)[keep]
             with np.errstate(divide="ignore", invalid="ignore"):
