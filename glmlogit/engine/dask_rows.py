@@ -248,8 +248,19 @@ _CERT_EMPTY = (0.0, 0.0, np.inf, 0.0, 1.0, 0.0, np.inf)
 
 
 def _part_certificate(part, ctx, beta, v):
-    encode, family, cols, _p = ctx
-    X, y, w, off = _whole(encode, part)
+    blocks = _blocks(ctx[0], part)
+    try:  # block by block, as the IRLS pass streams a cached partition
+        outs = [_block_certificate(b, ctx, beta, v) for b in blocks]
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+    return _combine_certificate(*outs) if outs else np.array(_CERT_EMPTY[:5] + (0.0, np.inf))
+
+
+def _block_certificate(block, ctx, beta, v):
+    _encode, family, cols, _p = ctx
+    X, y, w, off = block
     X = _select(X, cols)
     entries = float(getattr(X, "nnz", X.size))  # stored entries (scipy sparse: nnz)
     pos = w > 0
