@@ -584,15 +584,31 @@ def needs_check(
     return False
 
 
+def row_multipliers(mu, y, w=None) -> tuple[np.ndarray, float, float]:
+    """The screen's per-row multipliers at the fit: ``d_i``, the smaller of the present sides'
+    lam_i / w_i (1 - mu for a success, mu for a failure), and the sum and the minimum of
+    lam_i = w_i (y_i (1 - mu_i) + (1 - y_i) mu_i).  ``w`` None: unit weights."""
+    one_m = 1.0 - mu
+    d = np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
+    if w is None:
+        return d, float(y.sum() + mu.sum() - 2.0 * (y @ mu)), float(d.min())
+    wy = w * y
+    return d, float(wy.sum() + w @ mu - 2.0 * (wy @ mu)), float((w * d).min())
+
+
+def multipliers_clear_rounding(n: float, lam_sum: float, lam_min: float) -> bool:
+    """Every row's multiplier stands above the rounding error of their sum g:
+    ``lam_min >= 1e3 eps sqrt(n) lam_sum`` (see needs_check)."""
+    return bool(lam_min > 0 and lam_min >= 1e3 * _EPS * math.sqrt(n) * lam_sum)
+
+
 def reduced_newton_proof(n: float, lam_sum: float, lam_min: float, tmax: float) -> bool:
     """The Newton test of needs_check from its row reductions (as summed over partitions by a
     Dask pass): ``n`` rows with positive weight, ``lam_sum`` and ``lam_min`` the sum and the
     minimum of their lam_i, ``tmax`` the maximum of ``a_i |x_i'v| / d_i``."""
     if n == 0:
         return True
-    if not (lam_min > 0 and lam_min >= 1e3 * _EPS * math.sqrt(n) * lam_sum):
-        return False
-    return bool(tmax < 0.5)
+    return multipliers_clear_rounding(n, lam_sum, lam_min) and bool(tmax < 0.5)
 
 
 def no_separation(column_names, aliased, n_obs: int) -> SeparationReport:
@@ -700,23 +716,13 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
         Xa = Xa[:, keep]
         if cov is not None:
             cov = cov[np.ix_(keep, keep)]
-    one_m = 1.0 - mu
-    # d_i: the smaller of the present sides' lam_i / w_i (1 - mu for a success, mu for a failure)
-    d = np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
+    d, lam_sum, lam_min = row_multipliers(mu, y, w)
     if not float(d.min()) > 0:
         return False  # a fitted probability is exactly 0 or 1 on an observed side
-    # sum_i lam_i = sum_i w_i (y_i (1 - mu_i) + (1 - y_i) mu_i), by dot products
-    if w is None:
-        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
-        lam_min = float(d.min())
-    else:
-        wy = w * y
-        lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
-        lam_min = float((w * d).min())
-    if lam_min < 1e3 * _EPS * math.sqrt(n) * lam_sum:
+    if not multipliers_clear_rounding(n, lam_sum, lam_min):
         return False
     if irls_weights is None:
-        a = mu * one_m  # the logit's W / w
+        a = mu * (1.0 - mu)  # the logit's W / w
     else:
         W = np.asarray(irls_weights, dtype=float).ravel()
         a = W if w is None else W / w

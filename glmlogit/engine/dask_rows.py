@@ -268,15 +268,13 @@ def _block_certificate(block, ctx, beta, v):
         X, y, w, off = X[pos], y[pos], w[pos], off[pos]
     if X.shape[0] == 0:
         return np.array(_CERT_EMPTY[:5] + (entries, np.inf))
+    from ..separation import row_multipliers
+
     eta = np.asarray(X @ beta, dtype=float).ravel() + off
     mu = family.link.inverse(eta)
-    one_m = 1.0 - mu
-    d = np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
-    wy = w * y
-    lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
-    lam_min = float((w * d).min())
+    d, lam_sum, lam_min = row_multipliers(mu, y, w)
     if family.link.name == "logit":
-        a = mu * one_m
+        a = mu * (1.0 - mu)
     else:
         a = family.irls_terms(y, eta, w)[1] / w
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
