@@ -439,7 +439,7 @@ def glm_dask(
         names = [str(c) for c in spec.column_names]
         start = None
         if pre_names is not None and names == pre_names and enc.fast == pre_fast:
-            H, rhs_, dev, valid, _ext = _sum_stats(*[s["start"] for s in scans])
+            H, rhs_, dev, valid, _ext, _screen = _sum_stats(*[s["start"] for s in scans])
             start = PassStats(H, rhs_, float(dev), bool(valid) and np.isfinite(dev))
             if spill is not None and start.valid:
                 spill.mark_filled()

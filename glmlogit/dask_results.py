@@ -123,7 +123,10 @@ class DaskGLM:
         in ``LP_COLLECT_BYTES``; beyond that the in-memory sparse designs' heuristic, and when
         it is in doubt too, None with a warning that separation was not ruled out."""
         from .separation import (
+            decrement_proof,
             detect_separation,
+            multipliers_clear_rounding,
+            newton_decrement,
             no_separation,
             reduced_newton_proof,
         )
@@ -132,22 +135,35 @@ class DaskGLM:
         p = len(d.column_names)
         keep = ~np.asarray(fit.aliased, dtype=bool)
         b0 = np.where(keep, fit.coef, 0.0)
-        v = np.zeros(p)
         fit_ok = fit.converged and not fit.diverging and np.isfinite(fit.coef[keep]).all()
-        if self.family.link.name == "logit":
-            step = np.asarray(fit.step, dtype=float)  # the IRLS step (X'WX)^-1 X'(w (y - mu))
-            v[keep] = np.nan_to_num(step[keep], nan=0.0)
-        else:
-            g = rows.residual_score(self.family, b0)
-            v[keep] = fit.cov_unscaled[np.ix_(keep, keep)] @ g[keep]
-        st = rows.separation_certificate(self.family, b0, v)
-        if (
-            fit_ok
-            and np.isfinite(v).all()
-            and st["ok"] == 1.0
-            and reduced_newton_proof(st["n"], st["lam_sum"], st["lam_min"], st["tmax"])
-        ):
-            return no_separation(d.column_names, fit.aliased, d.nobs)
+        logit = self.family.link.name == "logit"
+        st = None
+        # The logit's last IRLS pass (at the solution) summed the screen's row reductions on the
+        # way (the compiled kernel): its pass-free test, from the Newton decrement, needs no pass.
+        screen = rows.screen_at(self.family, b0) if logit and fit.step is not None else None
+        if screen is not None:
+            lam = newton_decrement(fit.step, fit.xtwx, keep)
+            if fit_ok and lam is not None and decrement_proof(lam, screen):
+                return no_separation(d.column_names, fit.aliased, d.nobs)
+            if not multipliers_clear_rounding(screen[0], screen[1], screen[2]):
+                # the full Newton test asks the same of the multipliers: it cannot pass either
+                st = {"ok": 0.0, "entries": float(d.n_fitted) * p, "dmin": float(screen[4])}
+        if st is None:
+            v = np.zeros(p)
+            if logit:
+                step = np.asarray(fit.step, dtype=float)  # the IRLS step (X'WX)^-1 X'(w (y - mu))
+                v[keep] = np.nan_to_num(step[keep], nan=0.0)
+            else:
+                g = rows.residual_score(self.family, b0)
+                v[keep] = fit.cov_unscaled[np.ix_(keep, keep)] @ g[keep]
+            st = rows.separation_certificate(self.family, b0, v)
+            if (
+                fit_ok
+                and np.isfinite(v).all()
+                and st["ok"] == 1.0
+                and reduced_newton_proof(st["n"], st["lam_sum"], st["lam_min"], st["tmax"])
+            ):
+                return no_separation(d.column_names, fit.aliased, d.nobs)
         sparse_design = d.encoder.output == "sparse"
         need = st["entries"] * (12 if sparse_design else 8) + 24 * d.n_fitted
         if need > LP_COLLECT_BYTES:

@@ -645,47 +645,73 @@ def _decrement_certificate(eta, mu, y, step, xtwx, est, w=None) -> bool:
             eta, mu, y, w = eta[pos], mu[pos], y[pos], w[pos]
         if len(y) == 0:
             return False
+    lam = newton_decrement(step, xtwx, est)
+    if lam is None:
+        return False
+    if w is None:
+        # r_i <= |eta_i| always: try that bound first (one reduction), then the exact test
+        amax = float(np.abs(eta).max())
+        if not np.isfinite(amax):
+            return False
+        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
+        bound = np.array([len(y), lam_sum, special.expit(-amax), math.exp(-amax), 0.0])
+        if decrement_proof(lam, bound):
+            return True
+    return decrement_proof(lam, screen_reductions(eta, mu, y, w))
+
+
+def newton_decrement(step, xtwx, est=None) -> float | None:
+    """lambda = sqrt(v'Hv) for the IRLS step ``v`` (NaN for aliased columns) and ``xtwx`` = H at
+    the same iterate, over the columns in ``est`` (default: those with a finite step); None when
+    it is not finite."""
     v = np.asarray(step, dtype=float).ravel()
     keep = np.isfinite(v) if est is None else np.asarray(est, bool) & np.isfinite(v)
     H = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
     v = v[keep]
     lam2 = float(v @ H @ v)  # the Newton decrement squared, v'Hv = g'H^-1 g >= 0
     if not np.isfinite(lam2):
-        return False
-    lam = math.sqrt(max(lam2, 0.0))
-    if w is None:
-        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
-    else:
-        wy = w * y
-        lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
-    floor = 1e3 * _EPS * math.sqrt(y.shape[0]) * lam_sum
+        return None
+    return math.sqrt(max(lam2, 0.0))
 
-    def proven(rmax: float) -> bool:  # unit weights: every row's bound from the largest r_i
-        lam_min = float(special.expit(-rmax))
-        return bool(lam_min > 0 and lam_min >= floor and lam * math.exp(0.5 * rmax) < 0.5)
 
-    if w is None:
-        # r_i <= |eta_i| always: try that bound first (one reduction), then the exact maximum
-        amax = float(np.abs(eta).max())
-        if not np.isfinite(amax):
-            return False
-        if proven(amax):
-            return True
+def screen_reductions(eta, mu, y, w=None) -> np.ndarray:
+    """The row reductions of the logit screen's pass-free test (see needs_check), over rows of
+    positive weight: [their number, sum of lam_i, min of w_i d_i, min of w_i exp(-r_i), min of
+    d_i], with r_i = eta_i for a success, -eta_i for a failure, |eta_i| for a proportion, and
+    d_i = expit(-r_i).  The compiled logit pass sums the same five (engine/kernels.py)."""
+    eta = np.asarray(eta, dtype=float).ravel()
+    if w is not None:
+        pos = w > 0
+        if not pos.all():
+            eta, mu, y, w = eta[pos], mu[pos], y[pos], w[pos]
+    if len(y) == 0:
+        return np.array([0.0, 0.0, np.inf, np.inf, np.inf])
     r = (2.0 * y - 1.0) * eta  # exact for 0/1 rows
     frac = (y > 0) & (y < 1)
     if frac.any():
         r[frac] = np.abs(eta[frac])
-    if not np.isfinite(r).all():
-        return False
+    d = special.expit(-r)
+    with np.errstate(over="ignore"):
+        q = np.exp(-r)
     if w is None:
-        return proven(float(r.max()))
-    # per row: lam_i = w_i expit(-r_i) and the bound lam exp(r_i / 2) / sqrt(w_i) < 1/2
-    lam_min = float(np.min(w * special.expit(-r)))
-    if not (lam_min > 0 and lam_min >= floor):
+        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
+        return np.array([len(y), lam_sum, d.min(), q.min(), d.min()])
+    wy = w * y
+    lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
+    return np.array([len(y), lam_sum, (w * d).min(), (w * q).min(), d.min()])
+
+
+def decrement_proof(lam: float, screen) -> bool:
+    """The pass-free Newton test from the Newton decrement ``lam`` and the row reductions
+    ``screen`` (screen_reductions): every row's multiplier clears the rounding floor, and
+    ``lam sqrt(a_i / w_i) / d_i = lam exp(r_i / 2) / sqrt(w_i) < 1/2``, i.e.
+    ``w_i exp(-r_i) > 4 lam^2``, for every row."""
+    n, lam_sum, lam_min, q_min, _d_min = (float(x) for x in screen)
+    if n == 0:
         return False
-    if lam == 0.0:
-        return True
-    return float(np.max(0.5 * r - 0.5 * np.log(w))) < math.log(0.5 / lam)
+    if not (np.isfinite(lam_sum) and multipliers_clear_rounding(n, lam_sum, lam_min)):
+        return False
+    return lam == 0.0 or q_min > 4.0 * lam * lam
 
 
 def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:

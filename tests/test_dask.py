@@ -20,6 +20,7 @@ dd = pytest.importorskip("dask.dataframe")
 
 import glmlogit as gl  # noqa: E402
 from glmlogit.dask import DaskGLMResults, glm_dask, is_dask_collection  # noqa: E402
+from glmlogit.engine import kernels  # noqa: E402
 from glmlogit.engine.dask_rows import DaskRows  # noqa: E402
 from glmlogit.engine.rows import DenseRows  # noqa: E402
 from glmlogit.errors import DataError, FormulaError, GlmlogitError  # noqa: E402
@@ -191,11 +192,13 @@ def test_progress_and_logging(ddf, caplog):
 
 def test_numeric_formula_starts_in_the_scan(df, ddf):
     """No categorical levels or transform state to learn: the encoding scan also computes the
-    starting IRLS pass, so the fit reads the data 1 + n_iter times, and once more for the
-    separation screen at the solution (a binomial fit)."""
+    starting IRLS pass, so the fit reads the data 1 + n_iter times.  The separation screen at
+    the solution adds no pass with the compiled logit kernel (its reductions ride on the last
+    IRLS pass), one without numba."""
     a = gl.glm("y ~ x1 + x2 + x1:x2", df)
     b = glm_dask("y ~ x1 + x2 + x1:x2", ddf)
-    assert b.model.rows.n_passes == b.n_iter + 1
+    screen_pass = 0 if kernels.logit_pass() is not None else 1
+    assert b.model.rows.n_passes == b.n_iter + screen_pass
     assert b.separation.status == a.separation.status == "none"
     _check_equal(a, b, per_row=False)
 
@@ -440,14 +443,17 @@ def test_dask_separation_screen_and_the_collect_limit(df, ddf, monkeypatch):
     assert b.separation.status == "none" and not calls
     monkeypatch.setattr(dres, "LP_COLLECT_BYTES", 0)
     # a fit the proof does not clear: its rounding floor raised (as at 1e8 rows) by pretending
-    # every row's multiplier is tiny; the heuristic then decides
-    monkeypatch.setattr(sepmod, "reduced_newton_proof", lambda *a: False)
+    # every row's multiplier is below it; the heuristic then decides, from the minimum fitted
+    # probability that the last IRLS pass summed on the way (the compiled kernel: no pass)
+    monkeypatch.setattr(sepmod, "multipliers_clear_rounding", lambda *a: False)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         b = glm_dask("y ~ x1 + x2 + g", ddf)
     assert b.separation.status == "none" and not calls
+    screen_pass = 0 if kernels.logit_pass() is not None else 1
+    assert b.model.rows.n_passes == b.n_iter + 1 + screen_pass  # + 1: the encoding's start
     endo = dd.from_pandas(_endometrial(), npartitions=NPART)
     with pytest.warns(gl.PerfectSeparationWarning, match="could not prove"):
         s = glm_dask("HG ~ NV + PI + EH", endo)

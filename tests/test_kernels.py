@@ -162,6 +162,56 @@ def test_logit_kernel_far_tails_and_p_shapes():
 
 
 @needs_numba
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"weights": "mixed"}, {"weights": "trials", "fractional": True}, {"offset": True}],
+    ids=["plain", "weights-with-zeros", "proportions", "offset"],
+)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_logit_kernel_screen_equals_numpy_reductions(kw, threads):
+    """The separation screen's five reductions summed by the kernel (PassStats.screen) against
+    separation.screen_reductions on the pass's own eta and mu in NumPy: the sum of lam_i to
+    1e-12 (rounding of a sum in another order), the minima to 1e-14 (one expit, no sum)."""
+    from glmlogit.separation import screen_reductions
+
+    X, y, w, o, beta = _logit_data(20_011, 5, seed=7 + threads + len(kw), **kw)
+    fam = get_family("binomial")
+    r = DenseRows(X, y, w, o, chunk_rows=3_000)
+    r.threads = threads
+    r.use_kernels = True
+    r.want_screen = True
+    st = r.accumulate(fam, beta)
+    eta, mu = r.fitted(fam, beta)
+    ref = screen_reductions(eta, mu, y, w)
+    assert st.screen is not None
+    assert st.screen[0] == ref[0] == (len(y) if w is None else np.count_nonzero(w > 0))
+    np.testing.assert_allclose(st.screen[1], ref[1], rtol=RTOL)
+    np.testing.assert_allclose(st.screen[2:], ref[2:], rtol=1e-14)
+    r.want_screen = False
+    assert r.accumulate(fam, beta).screen is None  # not asked for: not summed
+
+
+@needs_numba
+def test_logit_kernel_screen_far_tails():
+    """|eta| beyond 745: a row on its observed side has d = exp(-r) = 0 on both routes (the
+    kernel's exp returns 0 below -708, NumPy's a subnormal down to -745: atol 1e-300); a row
+    on the wrong side has exp(-r) = inf, never the minimum."""
+    from glmlogit.separation import screen_reductions
+
+    X, y, w, o, beta = _logit_data(4_000, 3, seed=5)
+    X[:, 1] *= 300.0
+    beta = np.array([0.1, 2.0, -0.3])
+    fam = get_family("binomial")
+    for yy in (y, (X @ beta > 0).astype(float), (X @ beta < 0).astype(float)):
+        r = DenseRows(X, yy, w, o)
+        r.use_kernels = True
+        r.want_screen = True
+        st = r.accumulate(fam, beta)
+        ref = screen_reductions(*r.fitted(fam, beta), yy, w)
+        np.testing.assert_allclose(st.screen, ref, rtol=1e-12, atol=1e-300)
+
+
+@needs_numba
 def test_logit_kernel_invalid_eta():
     X, y, w, o, beta = _logit_data(5_000, 4, seed=3)
     X[4_321, 2] = np.inf

@@ -25,8 +25,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 
-from ..families import Family
-from .rows import DenseRows, PassStats
+from ..families import Binomial, Family
+from .kernels import SCREEN_START
+from .rows import DenseRows, PassStats, combine_screens
 from .spill import CachedPart, Sink, SpillCache, write_through
 
 log = logging.getLogger("glmlogit.dask")
@@ -116,6 +117,11 @@ def _part_stats(part, ctx, beta, null=None, sink=None):
     H = rhs = None
     dev, valid = 0.0, True
     ext = np.zeros(_EXTRAS)
+    # the separation screen's reductions, when every block's pass gives them (logit kernel)
+    screen: np.ndarray | None = None
+    want_screen = beta is not None and isinstance(family, Binomial) and family.link.name == "logit"
+    if want_screen:
+        screen = SCREEN_START.copy()
     blocks = _blocks(encode, part, sink)
     try:
         for X, y, w, off in blocks:
@@ -125,10 +131,13 @@ def _part_stats(part, ctx, beta, null=None, sink=None):
             rows = _local_rows(X, y, w, off)
             if isinstance(rows, DenseRows):
                 rows.want_pearson = True  # summed from the pass's own u and W
+                rows.want_screen = want_screen
             st = rows.accumulate(family, beta)
             if not st.valid:
                 valid = False
                 break
+            if screen is not None:
+                screen = None if st.screen is None else combine_screens(screen, st.screen)
             if H is None:
                 H, rhs = st.xtwx.copy(), np.array(st.rhs, dtype=float)
             else:
@@ -151,8 +160,8 @@ def _part_stats(part, ctx, beta, null=None, sink=None):
         if close is not None:
             close()  # an early stop leaves no partial cache file
     if H is None or not valid:
-        return np.zeros((p, p)), np.zeros(p), 0.0 if valid else np.inf, valid, ext
-    return H, rhs, dev, valid, ext
+        return np.zeros((p, p)), np.zeros(p), 0.0 if valid else np.inf, valid, ext, screen
+    return H, rhs, dev, valid, ext, screen
 
 
 def _sum_stats(*parts):
@@ -161,13 +170,15 @@ def _sum_stats(*parts):
     dev = parts[0][2]
     valid = parts[0][3]
     ext = parts[0][4].copy()
-    for h, r, d, v, e in parts[1:]:
+    screen = parts[0][5]
+    for h, r, d, v, e, sc in parts[1:]:
         H += h
         rhs += r
         dev += d
         valid = valid and v
         ext += e
-    return H, rhs, dev, valid, ext
+        screen = None if screen is None or sc is None else combine_screens(screen, sc)
+    return H, rhs, dev, valid, ext, screen
 
 
 def _part_norms(part, ctx, cols):
@@ -465,11 +476,12 @@ class DaskRows:
         null = None
         if beta is not None and self.null_spec is not None and self.null_stats is None:
             null = self.null_spec  # once: the null model's deviance (and loglik) ride along
-        H, rhs, dev, valid, ext = self._run(
+        H, rhs, dev, valid, ext, screen = self._run(
             _part_stats, _sum_stats, beta, null, family=family, fill=True
         )
         if valid and beta is not None and np.isfinite(dev):
             self._pearson = (np.array(beta), family, float(ext[0]))
+            self._screen = None if screen is None else (np.array(beta), family, screen)
             if null is not None:
                 self.null_stats = (family, float(ext[1]), float(ext[2]))
         c = self.cache
@@ -490,6 +502,16 @@ class DaskRows:
         pe = self._pearson
         if pe is not None and pe[1] is family and np.array_equal(pe[0], beta):
             return pe[2]
+        return None
+
+    _screen: tuple[np.ndarray, Family, np.ndarray] | None = None
+
+    def screen_at(self, family: Family, beta: np.ndarray) -> np.ndarray | None:
+        """The separation screen's row reductions (PassStats.screen) summed by the last pass,
+        if it was at ``beta`` and every block's pass gave them, else None."""
+        sc = self._screen
+        if sc is not None and sc[1] is family and np.array_equal(sc[0], beta):
+            return sc[2]
         return None
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):

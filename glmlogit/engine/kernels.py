@@ -53,6 +53,9 @@ _SQRT2 = math.sqrt(2.0)
 _LOG_C = tuple(2.0 / (2 * n + 1) for n in range(12))
 _EXP_MIN = -708.0  # exp of anything below is returned as 0 (the true value is < 3.3e-308)
 
+# the separation screen's reductions before any row: [n_pos, lam_sum, lam_min, q_min, d_min]
+SCREEN_START = np.array([0.0, 0.0, np.inf, np.inf, np.inf])
+
 _lock = threading.Lock()
 _built: dict[str, Any] = {}
 _resolved = False
@@ -146,6 +149,46 @@ def _logit_terms(eta, y, wt, r0, m, t, lg, W, U, mu_out):
             lg[i] *= wi
 
 
+def _screen_terms(eta, y, wt, r0, m, t, scr):
+    """The separation screen's row reductions (separation.screen_reductions) over rows
+    r0..r0+m, folded into ``scr`` = [rows with positive weight, sum of lam_i, min of w_i d_i,
+    min of w_i exp(-r_i), min of d_i], with t = exp(-|eta|) given: d_i = expit(-r_i) is t / (1 + t)
+    where r_i = |eta_i| (the row's observed side has the smaller fitted probability) and
+    1 / (1 + t) where r_i = -|eta_i|; exp(-r_i) is t, resp. 1 / t (inf when t underflows)."""
+    n_pos = scr[0]
+    lam_sum = scr[1]
+    lam_min = scr[2]
+    q_min = scr[3]
+    d_min = scr[4]
+    unit = wt.shape[0] == 0
+    for i in range(m):
+        e = eta[i]
+        ti = t[i]
+        yi = y[r0 + i]
+        wi = 1.0 if unit else wt[r0 + i]
+        if wi > 0.0:
+            inv = 1.0 / (1.0 + ti)
+            small = ti * inv
+            near = (e >= 0.0) == (yi >= 1.0) or (0.0 < yi < 1.0)  # r_i = |eta_i|
+            d = small if near else inv
+            q = ti if near else 1.0 / ti
+            if 0.0 < yi < 1.0:
+                mu = inv if e >= 0.0 else small
+                lam = yi * (1.0 - mu) + (1.0 - yi) * mu
+            else:
+                lam = d
+            n_pos += 1.0
+            lam_sum += wi * lam
+            lam_min = min(lam_min, wi * d)
+            q_min = min(q_min, wi * q)
+            d_min = min(d_min, d)
+    scr[0] = n_pos
+    scr[1] = lam_sum
+    scr[2] = lam_min
+    scr[3] = q_min
+    scr[4] = d_min
+
+
 def _cross(X, r0, r1, W, U, H, g, t):
     # H[j, k] (k >= j) += sum_i X[i, j] W[i] X[i, k] and g[j] += sum_i X[i, j] U[i] over rows
     # r0 <= i < r1 of X; W, U indexed from 0; t: scratch of at least r1 - r0.
@@ -233,10 +276,11 @@ def _cross_block(X, s, e, w, u, H, g, t):
         _cross_nb(X, r0, r1, w[r0 - s : r1 - s], u[r0 - s : r1 - s], H, g, t)
 
 
-def _logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits):
+def _logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits, scr):
     """The logit pass over rows s..e of a Fortran-ordered X.  ``y``, ``wt`` (empty: unit
     weights), ``off`` (empty: none), ``eta_out`` and ``mu_out`` (empty: not kept) are indexed
-    like the rows of X.  ``scratch``: 5 x tile float64; ``bits``: tile int64.  Returns
+    like the rows of X.  ``scratch``: 5 x tile float64; ``bits``: tile int64; ``scr``: the
+    separation screen's five reductions, updated in place (empty: not wanted).  Returns
     (deviance, Pearson chi2, valid); valid is False at a non-finite eta (nothing else is then
     meaningful)."""
     p = X.shape[1]
@@ -274,6 +318,8 @@ def _logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits)
                 eta_out[r0 + i] = eta[i]
         _exp_nb(tt, tt, bits, m)
         _log1p_nb(tt, lg, m)
+        if scr.shape[0] > 0:
+            _screen_nb(eta, y, wt, r0, m, tt, scr)
         _terms_nb(eta, y, wt, r0, m, tt, lg, W, U, mu_out)
         for i in range(m):
             dev += lg[i]
@@ -290,6 +336,7 @@ _exp_nb: Any = None
 _log1p_nb: Any = None
 _terms_nb: Any = None
 _cross_nb: Any = None
+_screen_nb: Any = None
 
 
 # --- compiling ---------------------------------------------------------------------------------
@@ -311,6 +358,7 @@ def _build() -> dict[str, Any]:
         g["_log1p_nb"] = jit(_log1p_unit, {"contract"}, cache)
         g["_terms_nb"] = jit(_logit_terms, {"contract"}, cache)
         g["_cross_nb"] = jit(_cross, red, cache)
+        g["_screen_nb"] = jit(_screen_terms, red, cache)
         out = {
             "cross_block": jit(_cross_block, red, cache),
             "logit_pass": jit(_logit_pass, red, cache),
@@ -342,8 +390,10 @@ def _self_check(k: dict[str, Any]) -> None:
     H[:] = 0.0
     g[:] = 0.0
     beta = np.array([0.2, -0.3])
-    for wt, off, keep in ((e0, e0, e0), (np.ones(3), np.zeros(3), np.empty(3))):
-        dev, _pe, ok = k["logit_pass"](X, 0, 3, y, wt, off, beta, H, g, keep, keep, sc, bits)
+    cases = ((e0, e0, e0, e0), (np.ones(3), np.zeros(3), np.empty(3), np.empty(5)))
+    for wt, off, keep, scr in cases:
+        scr[:] = SCREEN_START[: len(scr)]
+        dev, _pe, ok = k["logit_pass"](X, 0, 3, y, wt, off, beta, H, g, keep, keep, sc, bits, scr)
         eta = X @ beta
         ref = 2.0 * float(np.sum(np.logaddexp(0.0, eta) - y * eta))
         if not (ok and abs(dev - ref) <= 1e-12 * ref):
@@ -369,8 +419,8 @@ def cross_products() -> Callable | None:
 
 
 def logit_pass() -> Callable | None:
-    """``logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits)`` (see
-    ``_make_logit_pass``), or None without numba."""
+    """``logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits, scr)``
+    (see ``_logit_pass``), or None without numba."""
     return _kernels().get("logit_pass")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.linalg import qr
 
 from ..families import Binomial, Family
-from .kernels import cross_products, logit_pass, scratch
+from .kernels import SCREEN_START, cross_products, logit_pass, scratch
 
 
 @dataclass
@@ -36,6 +36,17 @@ class PassStats:
     # design columns whose block of X'WX is diagonal by construction (the levels of one factor,
     # from CatRows): the engine then factors X'WX through the Schur complement of that block
     diag_block: np.ndarray | None = None
+    # the separation screen's row reductions at beta, [n_pos, lam_sum, lam_min, q_min, d_min]
+    # (separation.screen_reductions): only from the compiled logit pass of rows objects asked
+    # for it (DenseRows.want_screen), where they cost next to nothing
+    screen: np.ndarray | None = None
+
+
+def combine_screens(*screens: np.ndarray) -> np.ndarray:
+    """The screen reductions of several row sets as one: sums of the first two, minima of the
+    rest (see PassStats.screen)."""
+    a = np.vstack(screens)
+    return np.concatenate([a[:, :2].sum(axis=0), a[:, 2:].min(axis=0)])
 
 
 # designs with at least this many entries use the compiled kernel when numba is installed
@@ -66,6 +77,7 @@ class DenseRows:
         self.unit_weights = weights is None or bool(np.all(self.weights == 1.0))
         self.keep_fitted = True  # keep the last pass's eta and mu for ``fitted``
         self.want_pearson = False  # also sum the Pearson chi2 in passes at a beta
+        self.want_screen = False  # also the separation screen's reductions (logit kernel only)
         self._kept_beta: np.ndarray | None = None  # the last pass's beta, eta and mu (fitted)
         self._kept_family: Family | None = None
         self._kept: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
@@ -120,7 +132,10 @@ class DenseRows:
         pearson = (
             float(sum(p[4] for p in parts)) if self.want_pearson and beta is not None else None
         )
-        return PassStats(np.ascontiguousarray(H), rhs, dev, valid, pearson)
+        screen = None
+        if valid and all(len(p) > 5 for p in parts):
+            screen = combine_screens(*(p[5] for p in parts))
+        return PassStats(np.ascontiguousarray(H), rhs, dev, valid, pearson, screen=screen)
 
     def fitted(self, family: Family, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(eta, mu) at ``beta``: those of the last pass when it was at this ``beta`` (handed
@@ -243,15 +258,18 @@ class DenseRows:
         off = none if self.zero_offset else self.offset
         eta_out, mu_out = keep if keep is not None else (none, none)
         sc, bits = scratch()
+        scr = SCREEN_START.copy() if self.want_screen else none
         beta = np.ascontiguousarray(beta, dtype=np.float64)
         for s, e in spans:
             d, pe, ok = fused(
-                self.X, s, e, self.y, wt, off, beta, H, rhs, eta_out, mu_out, sc, bits
+                self.X, s, e, self.y, wt, off, beta, H, rhs, eta_out, mu_out, sc, bits, scr
             )
             if not ok or not np.isfinite(d):
                 return H, rhs, np.inf, False, 0.0  # the caller halves the step
             dev += d
             pearson += pe
+        if self.want_screen:
+            return H, rhs, dev, True, pearson, scr
         return H, rhs, dev, True, pearson
 
     def gradient(self, family: Family, beta: np.ndarray, rows: slice | None = None):
