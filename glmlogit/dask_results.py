@@ -123,12 +123,13 @@ class DaskGLM:
         in ``LP_COLLECT_BYTES``; beyond that the in-memory sparse designs' heuristic, and when
         it is in doubt too, None with a warning that separation was not ruled out."""
         from .separation import (
+            _D_FLOOR,
             decrement_proof,
             detect_separation,
-            multipliers_clear_rounding,
             newton_decrement,
             no_separation,
             reduced_newton_proof,
+            rounding_slack,
         )
 
         rows, d = self.rows, self.design
@@ -137,17 +138,19 @@ class DaskGLM:
         b0 = np.where(keep, fit.coef, 0.0)
         fit_ok = fit.converged and not fit.diverging and np.isfinite(fit.coef[keep]).all()
         logit = self.family.link.name == "logit"
+        H, cov = fit.xtwx, fit.cov_unscaled
         st = None
         # The logit's last IRLS pass (at the solution) summed the screen's row reductions on the
         # way (the compiled kernel): its pass-free test, from the Newton decrement, needs no pass.
         screen = rows.screen_at(self.family, b0) if logit and fit.step is not None else None
         if screen is not None:
-            lam = newton_decrement(fit.step, fit.xtwx, keep)
-            if fit_ok and lam is not None and decrement_proof(lam, screen):
+            lam = newton_decrement(fit.step, H, keep)
+            if fit_ok and lam is not None and decrement_proof(lam, screen, H, cov, keep):
                 return no_separation(d.column_names, fit.aliased, d.nobs)
-            if not multipliers_clear_rounding(screen[0], screen[1], screen[2]):
-                # the full Newton test asks the same of the multipliers: it cannot pass either
-                st = {"ok": 0.0, "entries": float(d.n_fitted) * p, "dmin": float(screen[4])}
+            slack = rounding_slack(screen[0], screen[1], H, cov, keep, lam or 0.0)
+            if not (screen[3] >= _D_FLOOR and np.isfinite(slack)):
+                # the full Newton test asks the same of the rows and the sums: it cannot pass
+                st = {"ok": 0.0, "entries": float(d.n_fitted) * p, "dmin": float(screen[3])}
         if st is None:
             v = np.zeros(p)
             if logit:
@@ -155,21 +158,21 @@ class DaskGLM:
                 v[keep] = np.nan_to_num(step[keep], nan=0.0)
             else:
                 g = rows.residual_score(self.family, b0)
-                v[keep] = fit.cov_unscaled[np.ix_(keep, keep)] @ g[keep]
+                v[keep] = cov[np.ix_(keep, keep)] @ g[keep]
             st = rows.separation_certificate(self.family, b0, v)
+            lam = float(np.sqrt(max(float(v[keep] @ H[np.ix_(keep, keep)] @ v[keep]), 0.0)))
+            slack = rounding_slack(st["n"], st["S"], H, cov, keep, lam)
             if (
                 fit_ok
                 and np.isfinite(v).all()
                 and st["ok"] == 1.0
-                and reduced_newton_proof(st["n"], st["lam_sum"], st["lam_min"], st["tmax"])
+                and reduced_newton_proof(st["n"], st["dmin"], st["tmax"], st["smax"], slack)
             ):
                 return no_separation(d.column_names, fit.aliased, d.nobs)
         sparse_design = d.encoder.output == "sparse"
         need = st["entries"] * (12 if sparse_design else 8) + 24 * d.n_fitted
         if need > LP_COLLECT_BYTES:
-            # Too many rows for the exact check.  (Large fits often end here unproven: at 1e8
-            # rows the test's rounding floor alone, 1e3 eps sqrt(n) sum(lam), asks every fitted
-            # probability to stay ~0.07 from 0 and 1 when the outcomes are near balance.)  The
+            # Too many rows for the exact check.  The
             # heuristic of in-memory sparse designs decides instead: no fitted probability
             # within 1e-6 of 0 or 1 on the side of its observed outcome, no coefficient
             # drifting (|b| > 8 with |z| < 0.1).

@@ -193,11 +193,11 @@ class GLM:
             y=d.y,
             weights=d.weights,
             X=X,
-            cov=None if logit else fit.cov_unscaled,
+            cov=fit.cov_unscaled,
             irls_weights=w_irls,
             converged=fit.converged and not fit.diverging,
             step=fit.step if logit else None,
-            xtwx=fit.xtwx if logit else None,
+            xtwx=fit.xtwx,
             eta=fit.eta if logit else None,
         ):
             return detect_separation(d.X, d.y, d.weights, d.column_names, aliased=fit.aliased)

@@ -513,14 +513,18 @@ def needs_check(
     condition above holds without X; at a converged fit lambda is ~1e-10 or less.  For the logit
     with the linear predictor ``eta`` given, ``sqrt(a_i) / d_i = exp(r_i / 2)`` and
     ``d_i = expit(-r_i)`` with ``r_i = eta_i`` for a success, ``-eta_i`` for a failure
-    (``|eta_i|`` for a proportion), so the test is a few reductions over ``eta`` (with unit
-    weights, first tried with ``max |eta_i|`` alone).
+    (``|eta_i|`` for a proportion), so the test is a few reductions over ``eta``
+    (``screen_reductions``; the compiled logit pass sums them on the way).
     Otherwise the screen falls back to ``X v``.
-    The test also requires each row's ``lam_i`` to stand well above the rounding error of ``g``
-    (``lam_i >= 1e3 * eps * sqrt(n) * sum_k lam_k``, i.e. about 1e-8 per unit weight at
-    n = 2e5 with balanced outcomes), so a row whose fitted probability sits at 0/1 to within
-    rounding never passes (row norms are taken as comparable across rows here).  Cost: two passes over X (one more, an
-    X'WX, when ``cov`` is not given), against the fit's several.
+    Rounding: the test is run for the exact step ``v* = H^-1 g`` of the rows' computed score
+    terms, not only for the computed ``v``: ``rounding_slack`` bounds ``||v* - v||_H`` by the
+    worst-case error of the sums behind g (``(n + 3) eps / 2`` times ``sum_i |u_i x_ij|``,
+    bounded through the Pearson chi-squared and the diagonals of X'WX and its inverse) and of
+    the solve, and the tests use ``lambda + E`` (``tmax + E max_i sqrt(a_i / w_i) / d_i``).  At
+    n = 1e8 with a well-conditioned design E is about 1e-3, so every row's fitted probability on
+    its observed side must stay above about 1e-5.  Each d_i must also be at least 1e-12 (a
+    score term is a difference, exact only to about eps).  Cost: two passes over X (one more,
+    an X'WX, when ``xtwx`` is not given), against the fit's several.
 
     Without ``X``, a heuristic: ``True`` when a fitted probability on the side of an observed
     outcome is within ``prob_tol`` of 0 or 1 (all rows' min(mu, 1 - mu) when ``y`` is not
@@ -561,9 +565,9 @@ def needs_check(
     if X is not None and y is not None:
         yv = np.asarray(y, float).ravel()
         wu = None if w is None or bool(np.all(w == 1.0)) else w  # None: unit weights
-        if irls_weights is None and _decrement_certificate(eta, mu, yv, step, xtwx, est, wu):
+        if irls_weights is None and _decrement_certificate(eta, mu, yv, step, xtwx, cov, est, wu):
             return False
-        return not _newton_certificate(mu, yv, wu, X, cov, irls_weights, est, step)
+        return not _newton_certificate(mu, yv, wu, X, cov, irls_weights, est, step, xtwx)
 
     if y is not None:
         yy = np.asarray(y, dtype=float).ravel()
@@ -584,31 +588,63 @@ def needs_check(
     return False
 
 
-def row_multipliers(mu, y, w=None) -> tuple[np.ndarray, float, float]:
-    """The screen's per-row multipliers at the fit: ``d_i``, the smaller of the present sides'
-    lam_i / w_i (1 - mu for a success, mu for a failure), and the sum and the minimum of
-    lam_i = w_i (y_i (1 - mu_i) + (1 - y_i) mu_i).  ``w`` None: unit weights."""
+def row_multipliers(mu, y, w=None) -> np.ndarray:
+    """The screen's per-row multipliers per unit weight at the fit, ``d_i``: the smaller of the
+    present sides' fitted probabilities (1 - mu for a success, mu for a failure, the smaller of
+    the two for a proportion)."""
     one_m = 1.0 - mu
-    d = np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
-    if w is None:
-        return d, float(y.sum() + mu.sum() - 2.0 * (y @ mu)), float(d.min())
-    wy = w * y
-    return d, float(wy.sum() + w @ mu - 2.0 * (wy @ mu)), float((w * d).min())
+    return np.where(y >= 1.0, one_m, np.where(y <= 0.0, mu, np.minimum(mu, one_m)))
 
 
-def multipliers_clear_rounding(n: float, lam_sum: float, lam_min: float) -> bool:
-    """Every row's multiplier stands above the rounding error of their sum g:
-    ``lam_min >= 1e3 eps sqrt(n) lam_sum`` (see needs_check)."""
-    return bool(lam_min > 0 and lam_min >= 1e3 * _EPS * math.sqrt(n) * lam_sum)
+# A row's multiplier is its score term |u_i| = w_i d_i only to within an absolute rounding of
+# about eps w_i (u_i = y_i - mu_i is a difference); above this floor on d_i that is < 1e-4 of it.
+_D_FLOOR = 1e-12
 
 
-def reduced_newton_proof(n: float, lam_sum: float, lam_min: float, tmax: float) -> bool:
+def rounding_slack(n: float, S: float, xtwx, cov, keep, lam: float) -> float:
+    """A bound E on ``||v* - v||_H``, the distance in the metric of H = X'WX between the Newton
+    step ``v`` the fit computed (its length ``lam = sqrt(v'Hv)``) and the exact one
+    ``v* = H^-1 g`` of the score g that the rows' computed terms u_i define; inf when the
+    bound does not apply.  With ``S = sum u_i^2 / W_i`` (the Pearson chi-squared of the logit),
+    ``gamma = (n + 3) eps / 2 / (1 - (n + 3) eps / 2)`` and ``T = sum_j H_jj (H^-1)_jj``:
+
+    * the computed score differs from g by ``|dg_j| <= gamma sum_i |u_i x_ij|`` whatever order
+      the sums took (tiles, threads, partitions), and by Cauchy-Schwarz
+      ``sum_i |u_i x_ij| <= sqrt(S) sqrt(H_jj)``; since ``|H^-1_jk| <= sqrt(H^-1_jj H^-1_kk)``,
+      ``||dg||_{H^-1} <= gamma sqrt(S) sum_j sqrt(H_jj (H^-1)_jj)``;
+    * the computed X'WX and the solve for v are off by a relative ``gamma k`` resp. ``~k^2 eps``
+      in the correlation metric, which moves v by at most ``rel = 2 T (gamma k + 10 k^2 eps)``
+      of its length (T bounds the norm of the inverse correlation matrix); beyond rel = 1/4 the
+      bound is not trusted.
+
+    ``xtwx`` (H) and ``cov`` (H^-1) as computed, over the columns in ``keep``."""
+    u = _EPS / 2.0
+    m = (n + 3.0) * u
+    if not (m < 0.01 and np.isfinite(S) and S >= 0 and np.isfinite(lam)):
+        return np.inf
+    keep = np.asarray(keep, dtype=bool)
+    hd = np.diag(np.asarray(xtwx, dtype=float))[keep]
+    cd = np.diag(np.asarray(cov, dtype=float))[keep]
+    if not (np.isfinite(hd).all() and np.isfinite(cd).all() and (hd > 0).all() and (cd > 0).all()):
+        return np.inf
+    k = float(len(hd))
+    gamma = m / (1.0 - m)
+    T = float(np.sum(hd * cd))
+    rel = 2.0 * T * (gamma * k + 10.0 * k * k * _EPS)
+    if not rel <= 0.25:
+        return np.inf
+    lam_err = gamma * math.sqrt(S) * float(np.sum(np.sqrt(hd * cd)))
+    return (1.0 + rel) * lam_err + rel * lam
+
+
+def reduced_newton_proof(n: float, d_min: float, tmax: float, smax: float, slack: float) -> bool:
     """The Newton test of needs_check from its row reductions (as summed over partitions by a
-    Dask pass): ``n`` rows with positive weight, ``lam_sum`` and ``lam_min`` the sum and the
-    minimum of their lam_i, ``tmax`` the maximum of ``a_i |x_i'v| / d_i``."""
+    Dask pass): ``n`` rows with positive weight, ``d_min`` the smallest d_i, ``tmax`` the
+    largest ``a_i |x_i'v| / d_i``, ``smax`` the largest ``sqrt(a_i / w_i) / d_i``, ``slack``
+    from rounding_slack: every row passes ``a_i |x_i'v*| / d_i < 1/2`` for the exact step v*."""
     if n == 0:
         return True
-    return multipliers_clear_rounding(n, lam_sum, lam_min) and bool(tmax < 0.5)
+    return bool(d_min >= _D_FLOOR and tmax + slack * smax < 0.5)
 
 
 def no_separation(column_names, aliased, n_obs: int) -> SeparationReport:
@@ -628,7 +664,7 @@ def no_separation(column_names, aliased, n_obs: int) -> SeparationReport:
     )
 
 
-def _decrement_certificate(eta, mu, y, step, xtwx, est, w=None) -> bool:
+def _decrement_certificate(eta, mu, y, step, xtwx, cov, est, w=None) -> bool:
     """The pass-free form of the logit certificate (see needs_check): True when it proves
     non-separation; False means "not proven here" (the caller runs the full test).  ``w``: prior
     weights (None for unit weights); rows with zero weight are left out, as the exact test does."""
@@ -645,19 +681,20 @@ def _decrement_certificate(eta, mu, y, step, xtwx, est, w=None) -> bool:
             eta, mu, y, w = eta[pos], mu[pos], y[pos], w[pos]
         if len(y) == 0:
             return False
-    lam = newton_decrement(step, xtwx, est)
+    v = np.asarray(step, dtype=float).ravel()
+    keep = np.isfinite(v) if est is None else np.asarray(est, bool) & np.isfinite(v)
+    lam = newton_decrement(step, xtwx, keep)
     if lam is None:
         return False
-    if w is None:
-        # r_i <= |eta_i| always: try that bound first (one reduction), then the exact test
-        amax = float(np.abs(eta).max())
-        if not np.isfinite(amax):
+    if cov is None:  # the inverse of the kept block, for the rounding slack
+        Hk = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
+        try:
+            ck = linalg.cho_solve(linalg.cho_factor(Hk, check_finite=False), np.eye(len(Hk)))
+        except linalg.LinAlgError:
             return False
-        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
-        bound = np.array([len(y), lam_sum, special.expit(-amax), math.exp(-amax), 0.0])
-        if decrement_proof(lam, bound):
-            return True
-    return decrement_proof(lam, screen_reductions(eta, mu, y, w))
+        cov = np.full(np.shape(xtwx), np.nan)
+        cov[np.ix_(keep, keep)] = ck
+    return decrement_proof(lam, screen_reductions(eta, mu, y, w), xtwx, cov, keep)
 
 
 def newton_decrement(step, xtwx, est=None) -> float | None:
@@ -676,45 +713,45 @@ def newton_decrement(step, xtwx, est=None) -> float | None:
 
 def screen_reductions(eta, mu, y, w=None) -> np.ndarray:
     """The row reductions of the logit screen's pass-free test (see needs_check), over rows of
-    positive weight: [their number, sum of lam_i, min of w_i d_i, min of w_i exp(-r_i), min of
-    d_i], with r_i = eta_i for a success, -eta_i for a failure, |eta_i| for a proportion, and
-    d_i = expit(-r_i).  The compiled logit pass sums the same five (engine/kernels.py)."""
+    positive weight: [their number, the Pearson chi-squared S = sum w_i (y_i - mu_i)^2 /
+    (mu_i (1 - mu_i)), min of w_i exp(-r_i), min of d_i], with r_i = eta_i for a success,
+    -eta_i for a failure, |eta_i| for a proportion, and d_i = expit(-r_i).  The compiled logit
+    pass sums the same four (engine/kernels.py)."""
     eta = np.asarray(eta, dtype=float).ravel()
     if w is not None:
         pos = w > 0
         if not pos.all():
             eta, mu, y, w = eta[pos], mu[pos], y[pos], w[pos]
     if len(y) == 0:
-        return np.array([0.0, 0.0, np.inf, np.inf, np.inf])
+        return np.array([0.0, 0.0, np.inf, np.inf])
     r = (2.0 * y - 1.0) * eta  # exact for 0/1 rows
     frac = (y > 0) & (y < 1)
     if frac.any():
         r[frac] = np.abs(eta[frac])
     d = special.expit(-r)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         q = np.exp(-r)
+        u, a = y - mu, mu * (1.0 - mu)  # a row with u = 0 adds 0 (as the kernel's Pearson)
+        pe = np.divide(u * u, a, out=np.zeros_like(u), where=(a > 0) | (u != 0))
     if w is None:
-        lam_sum = float(y.sum() + mu.sum() - 2.0 * (y @ mu))
-        return np.array([len(y), lam_sum, d.min(), q.min(), d.min()])
-    wy = w * y
-    lam_sum = float(wy.sum() + w @ mu - 2.0 * (wy @ mu))
-    return np.array([len(y), lam_sum, (w * d).min(), (w * q).min(), d.min()])
+        return np.array([len(y), pe.sum(), q.min(), d.min()])
+    return np.array([len(y), (w * pe).sum(), (w * q).min(), d.min()])
 
 
-def decrement_proof(lam: float, screen) -> bool:
+def decrement_proof(lam: float, screen, xtwx, cov, keep) -> bool:
     """The pass-free Newton test from the Newton decrement ``lam`` and the row reductions
-    ``screen`` (screen_reductions): every row's multiplier clears the rounding floor, and
-    ``lam sqrt(a_i / w_i) / d_i = lam exp(r_i / 2) / sqrt(w_i) < 1/2``, i.e.
-    ``w_i exp(-r_i) > 4 lam^2``, for every row."""
-    n, lam_sum, lam_min, q_min, _d_min = (float(x) for x in screen)
-    if n == 0:
+    ``screen`` (screen_reductions), with ``xtwx`` and ``cov`` = its inverse over the columns in
+    ``keep`` for the rounding slack E (rounding_slack): with the exact step's length at most
+    lam + E, ``(lam + E) sqrt(a_i / w_i) / d_i = (lam + E) exp(r_i / 2) / sqrt(w_i) < 1/2``,
+    i.e. ``w_i exp(-r_i) > 4 (lam + E)^2``, for every row, and every d_i above _D_FLOOR."""
+    n, S, q_min, d_min = (float(x) for x in screen)
+    if n == 0 or not d_min >= _D_FLOOR:
         return False
-    if not (np.isfinite(lam_sum) and multipliers_clear_rounding(n, lam_sum, lam_min)):
-        return False
-    return lam == 0.0 or q_min > 4.0 * lam * lam
+    lam_x = lam + rounding_slack(n, S, xtwx, cov, keep, lam)
+    return bool(q_min > 4.0 * lam_x * lam_x)
 
 
-def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
+def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None, xtwx=None) -> bool:
     """True when the fit proves that the data are not separated (see needs_check).  ``w`` is
     None for unit weights (no n-vector arithmetic spent on them)."""
     Xa = np.asarray(X, dtype=float)
@@ -742,11 +779,11 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
         Xa = Xa[:, keep]
         if cov is not None:
             cov = cov[np.ix_(keep, keep)]
-    d, lam_sum, lam_min = row_multipliers(mu, y, w)
-    if not float(d.min()) > 0:
-        return False  # a fitted probability is exactly 0 or 1 on an observed side
-    if not multipliers_clear_rounding(n, lam_sum, lam_min):
-        return False
+    if xtwx is not None:
+        xtwx = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
+    d = row_multipliers(mu, y, w)
+    if not float(d.min()) >= _D_FLOOR:
+        return False  # a fitted probability at 0 or 1 (to rounding) on an observed side
     if irls_weights is None:
         a = mu * (1.0 - mu)  # the logit's W / w
     else:
@@ -754,24 +791,30 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
         a = W if w is None else W / w
         if not (np.isfinite(a).all() and (a >= 0).all()):
             return False
+    wa = a if w is None else w * a
+    if xtwx is None:
+        xtwx = Xa.T @ (wa[:, None] * Xa)
+    if cov is None:
+        try:
+            cov = linalg.cho_solve(
+                linalg.cho_factor(xtwx, check_finite=False), np.eye(Xa.shape[1]), check_finite=False
+            )
+        except linalg.LinAlgError:
+            return False
+    r = y - mu if w is None else w * (y - mu)
     if step is not None:
         v = np.asarray(step, dtype=float).ravel()
         if v.shape[0] != Xa.shape[1]:
             v = v[keep]
     else:
-        r = y - mu if w is None else w * (y - mu)
-        g = Xa.T @ r
-        if cov is None:
-            wa = a if w is None else w * a
-            H = Xa.T @ (wa[:, None] * Xa)
-            try:
-                v = linalg.solve(H, g, assume_a="pos", check_finite=False)
-            except linalg.LinAlgError:
-                return False
-        else:
-            v = cov @ g
+        v = cov @ (Xa.T @ r)
     if not np.isfinite(v).all():
         return False
+    with np.errstate(divide="ignore", invalid="ignore"):
+        S = float(np.sum(r * r / wa))  # sum u_i^2 / W_i
+        s = np.sqrt(a if w is None else a / w) / d
+    lam = math.sqrt(max(float(v @ xtwx @ v), 0.0))
+    slack = rounding_slack(n, S, xtwx, cov, np.ones(Xa.shape[1], bool), lam)
     # the multipliers lam_i - W_i s_i x_i'v stay positive when W_i |x_i'v| < lam_i on each present
     # side; a proportion row's W is shared between its two sides as y : 1 - y, so per unit
     # weight the condition reads a_i |x_i'v| < d_i on both sides
@@ -779,4 +822,4 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None) -> bool:
     np.abs(t, out=t)
     t *= a
     t /= d
-    return bool(t.max() < 0.5)
+    return reduced_newton_proof(n, float(d.min()), float(t.max()), float(s.max()), slack)

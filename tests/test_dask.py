@@ -442,10 +442,10 @@ def test_dask_separation_screen_and_the_collect_limit(df, ddf, monkeypatch):
     b = glm_dask("y ~ x1 + x2 + g", ddf)
     assert b.separation.status == "none" and not calls
     monkeypatch.setattr(dres, "LP_COLLECT_BYTES", 0)
-    # a fit the proof does not clear: its rounding floor raised (as at 1e8 rows) by pretending
-    # every row's multiplier is below it; the heuristic then decides, from the minimum fitted
+    # a fit the proof does not clear: its rounding slack made infinite (as if the sums were
+    # too ill-conditioned for the bound); the heuristic then decides, from the minimum fitted
     # probability that the last IRLS pass summed on the way (the compiled kernel: no pass)
-    monkeypatch.setattr(sepmod, "multipliers_clear_rounding", lambda *a: False)
+    monkeypatch.setattr(sepmod, "rounding_slack", lambda *a: np.inf)
     import warnings
 
     with warnings.catch_warnings():

@@ -494,7 +494,7 @@ def test_pass_free_screen_implies_the_exact_one(seed, weighted):
     for bb, expect in ((b, True), (b * 0.5, None), (np.zeros(p), None)):
         eta, mu, H, v = _final_terms(X, y, bb, w)
         est = np.ones(p, dtype=bool)
-        quick = _decrement_certificate(eta, mu, y, v, H, est, w)
+        quick = _decrement_certificate(eta, mu, y, v, H, None, est, w)
         exact = _newton_certificate(mu, y, w, X, None, None, est, v)
         if quick:
             assert exact  # the bound only ever proves what the exact test proves
@@ -508,7 +508,7 @@ def test_pass_free_screen_implies_the_exact_one(seed, weighted):
         with np.errstate(all="ignore"):
             b, *_ = logit_newton(X, y, np.ones(len(y)) if wd is None else wd, iters)
             eta, mu, H, v = _final_terms(X, y, b, wd)
-        assert not _decrement_certificate(eta, mu, y, v, H, np.ones(X.shape[1], bool), wd)
+        assert not _decrement_certificate(eta, mu, y, v, H, None, np.ones(X.shape[1], bool), wd)
 
 
 def test_screen_heuristic():

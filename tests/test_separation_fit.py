@@ -189,3 +189,61 @@ def test_sparse_high_cardinality_separation_is_reported_without_densifying(monke
     assert sp.separation.status == dense.separation.status == "quasi-complete"
     assert sp.separation.directions.to_dict() == dense.separation.directions.to_dict()
     assert sp.separation.rows.tolist() == dense.separation.rows.tolist()
+
+
+def test_rounding_slack_bounds_the_score_error():
+    """separation.rounding_slack against the rounding it bounds: the score X'u summed in float64
+    (NumPy, and in another order: reversed rows in float64 chunks) against the exact sum of the
+    same float terms (fractions.Fraction: exact products and sum), measured in the H^-1 metric.
+    The bound is worst-case; it must hold, and it is far above what rounding does here."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(11)
+    n, p = 3000, 4
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, p - 1)) * [1.0, 30.0, 1e-3]])
+    eta = X @ np.array([0.3, 1.0, 0.02, 500.0])
+    mu = 1 / (1 + np.exp(-eta))
+    y = (rng.random(n) < mu).astype(float)
+    u = y - mu
+    W = mu * (1 - mu)
+    H = X.T @ (W[:, None] * X)
+    cov = np.linalg.inv(H)
+    S = float(np.sum(u * u / W))
+    exact = np.array(
+        [
+            float(sum(Fraction(float(a)) * Fraction(float(b)) for a, b in zip(u, X[:, j])))
+            for j in range(p)
+        ]
+    )
+    E = sepmod.rounding_slack(n, S, H, cov, np.ones(p, bool), 0.0)
+    assert np.isfinite(E)
+    for g in (X.T @ u, sum(X[i : i + 100].T @ u[i : i + 100] for i in range(n - 100, -1, -100))):
+        dg = g - exact
+        err = float(np.sqrt(dg @ cov @ dg))
+        assert 0 < err <= E
+
+
+def test_large_strong_signal_fit_is_proven_without_the_lp(monkeypatch):
+    """2e5 rows with a strong predictor: the smallest fitted probability of a row's observed
+    side is 5e-9 (a surprising outcome among many), below the earlier rounding floor of the
+    screen (1e3 eps sqrt(n) times the multipliers' sum, 3.6e-6 here), so the LP used to run.
+    The slack of rounding_slack is 3e-8 here (the test needs 4 (lambda + E)^2 < 5e-9), and the
+    pass-free test proves the MLE exists: no LP; the LP, run by hand, agrees."""
+    calls = []
+    real = sepmod.detect_separation
+    monkeypatch.setattr(
+        sepmod, "detect_separation", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    rng = np.random.default_rng(3)
+    n = 200_000
+    df = pd.DataFrame({"a": rng.standard_normal(n), "b": rng.standard_normal(n)})
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-(4.0 * df.a - 0.5 * df.b)))).astype(int)
+    res = gl.glm("y ~ a + b", df)
+    mu = res.fittedvalues.to_numpy()
+    yv = df["y"].to_numpy()
+    d = np.where(yv == 1, 1 - mu, mu)
+    lam_sum = float(np.sum(d))
+    assert d.min() < 1e3 * np.finfo(float).eps * np.sqrt(n) * lam_sum  # the old floor: not met
+    assert res.separation.status == "none" and not calls
+    X = np.column_stack([np.ones(n), df.a, df.b])
+    assert not real(X, yv.astype(float), None, ["Intercept", "a", "b"]).separated

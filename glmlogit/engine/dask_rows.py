@@ -253,9 +253,10 @@ def _part_ywsum(part, ctx):
 
 
 # the separation screen's per-row test (separation.needs_check, Newton form) as one reduction:
-# rows with positive weight, sum of lam_i, min of lam_i, max of a_i |x_i'v| / d_i, all finite,
-# the design's stored entries (to size the LP's copy of the rows), and min d_i (the heuristic)
-_CERT_EMPTY = (0.0, 0.0, np.inf, 0.0, 1.0, 0.0, np.inf)
+# rows with positive weight, S = sum u_i^2 / W_i (the rounding slack), min of d_i, max of
+# a_i |x_i'v| / d_i, max of sqrt(a_i / w_i) / d_i, all finite, and the design's stored entries
+# (to size the LP's copy of the rows)
+_CERT_EMPTY = (0.0, 0.0, np.inf, 0.0, 0.0, 1.0)
 
 
 def _part_certificate(part, ctx, beta, v):
@@ -266,7 +267,7 @@ def _part_certificate(part, ctx, beta, v):
         close = getattr(blocks, "close", None)
         if close is not None:
             close()
-    return _combine_certificate(*outs) if outs else np.array(_CERT_EMPTY[:5] + (0.0, np.inf))
+    return _combine_certificate(*outs) if outs else np.array(_CERT_EMPTY + (0.0,))
 
 
 def _block_certificate(block, ctx, beta, v):
@@ -278,22 +279,26 @@ def _block_certificate(block, ctx, beta, v):
     if not pos.all():
         X, y, w, off = X[pos], y[pos], w[pos], off[pos]
     if X.shape[0] == 0:
-        return np.array(_CERT_EMPTY[:5] + (entries, np.inf))
+        return np.array(_CERT_EMPTY + (entries,))
     from ..separation import row_multipliers
 
     eta = np.asarray(X @ beta, dtype=float).ravel() + off
     mu = family.link.inverse(eta)
-    d, lam_sum, lam_min = row_multipliers(mu, y, w)
+    d = row_multipliers(mu, y, w)
     if family.link.name == "logit":
         a = mu * (1.0 - mu)
     else:
         a = family.irls_terms(y, eta, w)[1] / w
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         t = np.abs(np.asarray(X @ v, dtype=float).ravel()) * a / d
+        u = w * (y - mu)
+        S = float(np.sum(u * u / (w * a)))
+        smax = float(np.max(np.sqrt(a / w) / d))
     ok = bool(np.isfinite(a).all() and (a >= 0).all() and np.isfinite(t).all())
+    ok = ok and np.isfinite(S) and np.isfinite(smax)
     tmax = float(t.max()) if ok else np.inf
     dmin = float(d.min()) if np.isfinite(d).all() else 0.0
-    return np.array([float(len(y)), lam_sum, lam_min, tmax, float(ok), entries, dmin])
+    return np.array([float(len(y)), S, dmin, tmax, smax, float(ok), entries])
 
 
 def _combine_certificate(*parts):
@@ -304,9 +309,9 @@ def _combine_certificate(*parts):
             a[:, 1].sum(),
             a[:, 2].min(),
             a[:, 3].max(),
-            a[:, 4].min(),
-            a[:, 5].sum(),
-            a[:, 6].min(),
+            a[:, 4].max(),
+            a[:, 5].min(),
+            a[:, 6].sum(),
         ]
     )
 
@@ -554,7 +559,7 @@ class DaskRows:
         """One pass: the reductions of the separation screen's Newton test at ``beta`` with
         direction ``v`` (see separation.needs_check), and the design's stored entries."""
         out = self._run(_part_certificate, _combine_certificate, beta, v, family=family)
-        keys = ("n", "lam_sum", "lam_min", "tmax", "ok", "entries", "dmin")
+        keys = ("n", "S", "dmin", "tmax", "smax", "ok", "entries")
         return dict(zip(keys, map(float, out), strict=True))
 
     def residual_score(self, family: Family, beta: np.ndarray) -> np.ndarray:

@@ -55,8 +55,8 @@ _SQRT2 = math.sqrt(2.0)
 _LOG_C = tuple(2.0 / (2 * n + 1) for n in range(12))
 _EXP_MIN = -708.0  # exp of anything below is returned as 0 (the true value is < 3.3e-308)
 
-# the separation screen's reductions before any row: [n_pos, lam_sum, lam_min, q_min, d_min]
-SCREEN_START = np.array([0.0, 0.0, np.inf, np.inf, np.inf])
+# the separation screen's reductions before any row: [n_pos, S, q_min, d_min]
+SCREEN_START = np.array([0.0, 0.0, np.inf, np.inf])
 
 _lock = threading.Lock()
 _built: dict[str, Any] = {}
@@ -152,66 +152,46 @@ def _logit_terms(eta, y, wt, r0, m, t, lg, W, U, mu_out):
 
 
 def _screen_terms(eta, y, wt, r0, m, t, scr):
-    """The separation screen's row reductions (separation.screen_reductions) over rows
-    r0..r0+m, folded into ``scr`` = [rows with positive weight, sum of lam_i, min of w_i d_i,
-    min of w_i exp(-r_i), min of d_i], with t = exp(-|eta|) given.  A row is "near" when its
-    observed side has the smaller fitted probability (r_i = |eta_i|; every proportion): then
-    d_i = t / (1 + t) and exp(-r_i) = t; otherwise (r_i = -|eta_i|) d_i = 1 / (1 + t) and
-    exp(-r_i) = 1 / t.  lam_i = y_i + mu_i - 2 y_i mu_i (any y in [0, 1]).  Branch-free, so that
-    the loops vectorise: with unit weights the far rows' 1 / t enter as the maximum of t (no
-    division per row)."""
-    lam_sum = scr[1]
-    lam_min = scr[2]
-    q_min = scr[3]
-    d_min = scr[4]
+    """The separation screen's row minima (separation.screen_reductions) over rows r0..r0+m,
+    folded into ``scr`` = [rows with positive weight, S (added by the caller: the pass's Pearson
+    chi-squared), min of w_i exp(-r_i), min of d_i], with t = exp(-|eta|) given.  A row is
+    "near" when its observed side has the smaller fitted probability (r_i = |eta_i|; every
+    proportion): then d_i = t / (1 + t) and exp(-r_i) = t; otherwise (r_i = -|eta_i|)
+    d_i = 1 / (1 + t) and exp(-r_i) = 1 / t.  Branch-free, so that the loops vectorise: with
+    unit weights the far rows' 1 / t enter as the maximum of t (no division per row)."""
+    q_min = scr[2]
+    d_min = scr[3]
     if wt.shape[0] == 0:
         t_far = 0.0  # the largest t of a far row: the smallest exp(-r) of a far row is 1 / t_far
-        q_near = np.inf
-        d_tile = np.inf
         for i in range(m):
-            e = eta[i]
             ti = t[i]
             yi = y[r0 + i]
+            near = ((eta[i] >= 0.0) == (yi >= 1.0)) | ((yi > 0.0) & (yi < 1.0))
             inv = 1.0 / (1.0 + ti)
-            small = ti * inv
-            pos = e >= 0.0
-            near = (pos == (yi >= 1.0)) | ((yi > 0.0) & (yi < 1.0))
-            mu = inv if pos else small
-            lam_sum += yi + mu - 2.0 * yi * mu
-            d_tile = min(d_tile, small if near else inv)
-            q_near = min(q_near, ti if near else np.inf)
+            d_min = min(d_min, ti * inv if near else inv)
+            q_min = min(q_min, ti if near else np.inf)
             t_far = max(t_far, 0.0 if near else ti)
         if t_far > 0.0:
-            q_near = min(q_near, 1.0 / t_far)
+            q_min = min(q_min, 1.0 / t_far)
         scr[0] += m
-        scr[1] = lam_sum
-        scr[2] = min(lam_min, d_tile)
-        scr[3] = min(q_min, q_near)
-        scr[4] = min(d_min, d_tile)
+        scr[2] = q_min
+        scr[3] = d_min
         return
     n_pos = 0.0
     for i in range(m):
-        e = eta[i]
         ti = t[i]
         yi = y[r0 + i]
         wi = wt[r0 + i]
-        inv = 1.0 / (1.0 + ti)
-        small = ti * inv
-        pos = e >= 0.0
-        near = (pos == (yi >= 1.0)) | ((yi > 0.0) & (yi < 1.0))
-        mu = inv if pos else small
-        d = small if near else inv
+        near = ((eta[i] >= 0.0) == (yi >= 1.0)) | ((yi > 0.0) & (yi < 1.0))
         live = wi > 0.0
         n_pos += 1.0 if live else 0.0
-        lam_sum += wi * (yi + mu - 2.0 * yi * mu)
-        lam_min = min(lam_min, wi * d if live else np.inf)
+        inv = 1.0 / (1.0 + ti)
+        d = ti * inv if near else inv
         q_min = min(q_min, (wi * ti if near else wi / ti) if live else np.inf)
         d_min = min(d_min, d if live else np.inf)
     scr[0] += n_pos
-    scr[1] = lam_sum
-    scr[2] = lam_min
-    scr[3] = q_min
-    scr[4] = d_min
+    scr[2] = q_min
+    scr[3] = d_min
 
 
 def _cross(X, r0, r1, W, U, H, g, t):
@@ -305,7 +285,7 @@ def _logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits,
     """The logit pass over rows s..e of a Fortran-ordered X.  ``y``, ``wt`` (empty: unit
     weights), ``off`` (empty: none), ``eta_out`` and ``mu_out`` (empty: not kept) are indexed
     like the rows of X.  ``scratch``: 5 x tile float64; ``bits``: tile int64; ``scr``: the
-    separation screen's five reductions, updated in place (empty: not wanted).  Returns
+    separation screen's four reductions, updated in place (empty: not wanted).  Returns
     (deviance, Pearson chi2, valid); valid is False at a non-finite eta (nothing else is then
     meaningful)."""
     p = X.shape[1]
@@ -353,6 +333,8 @@ def _logit_pass(X, s, e, y, wt, off, beta, H, g, eta_out, mu_out, scratch, bits,
             if wi > 0.0 or ui != 0.0:  # rows of zero prior weight (u = W = 0) add 0
                 pear += ui * ui / wi
         _cross_nb(X, r0, r1, W, U, H, g, tt)
+    if scr.shape[0] > 0:
+        scr[1] += pear
     return 2.0 * dev, pear, True
 
 
@@ -415,7 +397,7 @@ def _self_check(k: dict[str, Any]) -> None:
     H[:] = 0.0
     g[:] = 0.0
     beta = np.array([0.2, -0.3])
-    cases = ((e0, e0, e0, e0), (np.ones(3), np.zeros(3), np.empty(3), np.empty(5)))
+    cases = ((e0, e0, e0, e0), (np.ones(3), np.zeros(3), np.empty(3), np.empty(4)))
     for wt, off, keep, scr in cases:
         scr[:] = SCREEN_START[: len(scr)]
         dev, _pe, ok = k["logit_pass"](X, 0, 3, y, wt, off, beta, H, g, keep, keep, sc, bits, scr)

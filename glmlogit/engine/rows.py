@@ -36,7 +36,7 @@ class PassStats:
     # design columns whose block of X'WX is diagonal by construction (the levels of one factor,
     # from CatRows): the engine then factors X'WX through the Schur complement of that block
     diag_block: np.ndarray | None = None
-    # the separation screen's row reductions at beta, [n_pos, lam_sum, lam_min, q_min, d_min]
+    # the separation screen's row reductions at beta, [n_pos, S, q_min, d_min]
     # (separation.screen_reductions): only from the compiled logit pass of rows objects asked
     # for it (DenseRows.want_screen), where they cost next to nothing
     screen: np.ndarray | None = None
