@@ -156,6 +156,9 @@ def run_glmlogit(path: str, cols: int, cache: str = "auto", refit: bool = False)
         # passes it did not cover, the inference pass at the solution
         "data_passes": 1 + res.model.rows.n_passes + 1,
         "peak_rss_mb": peak,
+        # the separation report, and which step decided (DaskGLM.separation_check)
+        "separation": None if res.separation is None else res.separation.status,
+        "separation_check": res.model.separation_check,
         "deviance": res.deviance,
         "max_abs_coef_error_vs_truth": float(np.max(np.abs(res.params.to_numpy() - beta))),
         "max_se": float(res.bse.max()),

@@ -69,6 +69,7 @@ class DaskGLM:
         self.rows = rows
         self._printer = printer
         self._fit_kw: dict = {}
+        self.separation_check: str | None = None  # which step of the separation check decided
 
     def _wrap(self, rows, label="fit"):
         return ProgressRows(rows, self._printer, label)
@@ -121,7 +122,9 @@ class DaskGLM:
         """As the in-memory fit: the screen's Newton test at the solution (one pass: a proof
         that the MLE exists), else the Konis LP on the rows brought to the client when they fit
         in ``LP_COLLECT_BYTES``; beyond that the in-memory sparse designs' heuristic, and when
-        it is in doubt too, None with a warning that separation was not ruled out."""
+        it is in doubt too, None with a warning that separation was not ruled out.  Which of
+        these decided is left in ``self.separation_check``: "screen" (the pass-free test),
+        "certificate" (the test's pass), "lp", "heuristic" or "unproven"."""
         from .separation import (
             _D_FLOOR,
             decrement_proof,
@@ -146,6 +149,7 @@ class DaskGLM:
         if screen is not None:
             lam = newton_decrement(fit.step, H, keep)
             if fit_ok and lam is not None and decrement_proof(lam, screen, H, cov, keep):
+                self.separation_check = "screen"
                 return no_separation(d.column_names, fit.aliased, d.nobs)
             slack = rounding_slack(screen[0], screen[1], H, cov, keep, lam or 0.0)
             if not (screen[3] >= _D_FLOOR and np.isfinite(slack)):
@@ -168,6 +172,7 @@ class DaskGLM:
                 and st["ok"] == 1.0
                 and reduced_newton_proof(st["n"], st["dmin"], st["tmax"], st["smax"], slack)
             ):
+                self.separation_check = "certificate"
                 return no_separation(d.column_names, fit.aliased, d.nobs)
         sparse_design = d.encoder.output == "sparse"
         need = st["entries"] * (12 if sparse_design else 8) + 24 * d.n_fitted
@@ -181,6 +186,7 @@ class DaskGLM:
             with np.errstate(divide="ignore", invalid="ignore"):
                 drifting = bool(np.any((np.abs(c) > 8.0) & (np.abs(c) / se < 0.1)))
             if fit_ok and st["dmin"] >= 1e-6 and not drifting and np.isfinite(se).all():
+                self.separation_check = "heuristic"
                 return no_separation(d.column_names, fit.aliased, d.nobs)
             msg = (
                 "The fit could not prove that the maximum-likelihood estimate exists (the data may "
@@ -193,6 +199,7 @@ class DaskGLM:
                 raise SeparationError(msg)
             if on_separation == "warn":
                 warnings.warn(msg, PerfectSeparationWarning, stacklevel=4)
+            self.separation_check = "unproven"
             return None
         X, y, w = rows.collect()
         rep = detect_separation(X, y, w, d.column_names, aliased=fit.aliased)
@@ -200,6 +207,7 @@ class DaskGLM:
             raise SeparationError(str(rep), rep)
         if rep.separated and on_separation == "warn":
             warnings.warn(str(rep), PerfectSeparationWarning, stacklevel=4)
+        self.separation_check = "lp"
         return rep
 
     def _fit_columns(self, cols, start=None) -> Fit:

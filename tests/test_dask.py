@@ -409,6 +409,7 @@ def test_separated_dask_fit_reports_as_in_memory(link):
     with pytest.warns(gl.PerfectSeparationWarning, match=r"NV is \+inf"):
         b = gl.glm("HG ~ NV + PI + EH", ddf, link=link)
     assert b.separation.status == a.separation.status == "quasi-complete"
+    assert b.model.separation_check == "lp"
     assert b.separation.directions.to_dict() == a.separation.directions.to_dict()
     assert b.separation.rows.tolist() == a.separation.rows.tolist()
     np.testing.assert_allclose(b.separation.certificate, a.separation.certificate, atol=1e-9)
@@ -441,6 +442,8 @@ def test_dask_separation_screen_and_the_collect_limit(df, ddf, monkeypatch):
     )
     b = glm_dask("y ~ x1 + x2 + g", ddf)
     assert b.separation.status == "none" and not calls
+    proof = "screen" if kernels.logit_pass() is not None else "certificate"
+    assert b.model.separation_check == proof
     monkeypatch.setattr(dres, "LP_COLLECT_BYTES", 0)
     # a fit the proof does not clear: its rounding slack made infinite (as if the sums were
     # too ill-conditioned for the bound); the heuristic then decides, from the minimum fitted
@@ -452,11 +455,13 @@ def test_dask_separation_screen_and_the_collect_limit(df, ddf, monkeypatch):
         warnings.simplefilter("error")
         b = glm_dask("y ~ x1 + x2 + g", ddf)
     assert b.separation.status == "none" and not calls
+    assert b.model.separation_check == "heuristic"
     screen_pass = 0 if kernels.logit_pass() is not None else 1
     assert b.model.rows.n_passes == b.n_iter + 1 + screen_pass  # + 1: the encoding's start
     endo = dd.from_pandas(_endometrial(), npartitions=NPART)
     with pytest.warns(gl.PerfectSeparationWarning, match="could not prove"):
         s = glm_dask("HG ~ NV + PI + EH", endo)
     assert s.separation is None and not calls
+    assert s.model.separation_check == "unproven"
     with pytest.raises(gl.SeparationError, match="LP_COLLECT_BYTES"):
         glm_dask("HG ~ NV + PI + EH", endo, on_separation="raise")
