@@ -180,8 +180,9 @@ class GLM:
         from .separation import detect_separation, needs_check, no_separation
 
         d = self.design
-        # Sparse designs get the screen's heuristic form (no X): proving non-separation on the
-        # rows would cost more than the fit.  The LP, when it must run, keeps X sparse.
+        # Sparse designs get the screen without X: the pass-free logit test (a proof, from eta
+        # and the last step), else the heuristic; the X v form would densify X.  The LP, when
+        # it must run, keeps X sparse.
         X = None if sp.issparse(d.X) else d.X
         logit = self.family.link.name == "logit"
         w_irls = None if logit else self.family.irls_terms(d.y, fit.eta, d.weights)[1]

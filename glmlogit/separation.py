@@ -526,7 +526,8 @@ def needs_check(
     score term is a difference, exact only to about eps).  Cost: two passes over X (one more,
     an X'WX, when ``xtwx`` is not given), against the fit's several.
 
-    Without ``X``, a heuristic: ``True`` when a fitted probability on the side of an observed
+    Without ``X`` the pass-free logit test above still runs when ``eta``, ``step`` and
+    ``xtwx`` are given (a proof); when it fails, or without them, a heuristic: ``True`` when a fitted probability on the side of an observed
     outcome is within ``prob_tol`` of 0 or 1 (all rows' min(mu, 1 - mu) when ``y`` is not
     given), or a coefficient diverges (``|coef| > coef_big`` with ``|coef / bse| < z_small``).
     Why ``prob_tol = 1e-6`` and not R's ``10 * eps`` (R's "fitted probabilities numerically 0 or 1"
@@ -562,12 +563,14 @@ def needs_check(
     if not np.isfinite(m).all():
         return True
 
-    if X is not None and y is not None:
+    if y is not None and (X is not None or eta is not None):
         yv = np.asarray(y, float).ravel()
         wu = None if w is None or bool(np.all(w == 1.0)) else w  # None: unit weights
         if irls_weights is None and _decrement_certificate(eta, mu, yv, step, xtwx, cov, est, wu):
             return False
-        return not _newton_certificate(mu, yv, wu, X, cov, irls_weights, est, step, xtwx)
+        if X is not None:
+            return not _newton_certificate(mu, yv, wu, X, cov, irls_weights, est, step, xtwx)
+        # without X (a sparse design): the pass-free test failed, the heuristic decides
 
     if y is not None:
         yy = np.asarray(y, dtype=float).ravel()

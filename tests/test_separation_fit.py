@@ -247,3 +247,30 @@ def test_large_strong_signal_fit_is_proven_without_the_lp(monkeypatch):
     assert res.separation.status == "none" and not calls
     X = np.column_stack([np.ones(n), df.a, df.b])
     assert not real(X, yv.astype(float), None, ["Intercept", "a", "b"]).separated
+
+
+def test_sparse_logit_fit_is_proven_by_the_pass_free_test(monkeypatch):
+    """A sparse design (a 300-level factor, sparse=True) gets the pass-free logit test from eta
+    and the last step (a proof, no X needed), not only the heuristic: the test returns True,
+    the LP does not run, and the dense fit reports the same status."""
+    verdicts = []
+    real = sepmod._decrement_certificate
+    monkeypatch.setattr(
+        sepmod,
+        "_decrement_certificate",
+        lambda *a, **k: verdicts.append(real(*a, **k)) or verdicts[-1],
+    )
+    calls = []
+    lp = sepmod.detect_separation
+    monkeypatch.setattr(sepmod, "detect_separation", lambda *a, **k: calls.append(1) or lp(*a, **k))
+    rng = np.random.default_rng(5)
+    n = 30_000
+    df = pd.DataFrame({"x": rng.standard_normal(n), "g": rng.integers(0, 300, n).astype(str)})
+    eff = rng.normal(0, 0.3, 300)
+    eta = 0.5 * df.x + eff[df.g.astype(int)]
+    df["y"] = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    res = gl.glm("y ~ x + C(g)", df, sparse=True)
+    assert verdicts == [True] and not calls
+    assert res.separation.status == "none"
+    dense = gl.glm("y ~ x + C(g)", df, sparse=False)
+    assert dense.separation.status == "none"
