@@ -121,7 +121,7 @@ class DaskGLM:
     def _check_separation(self, fit: Fit, on_separation: str):
         """As the in-memory fit: the screen's Newton test at the solution (one pass: a proof
         that the MLE exists), else the Konis LP on the rows brought to the client when they fit
-        in ``LP_COLLECT_BYTES``; beyond that the in-memory sparse designs' heuristic, and when
+        in ``LP_COLLECT_BYTES``; beyond that the heuristic in-memory sparse designs fall back on, and when
         it is in doubt too, None with a warning that separation was not ruled out.  Which of
         these decided is left in ``self.separation_check``: "screen" (the pass-free test),
         "certificate" (the test's pass), "lp", "heuristic" or "unproven"."""
