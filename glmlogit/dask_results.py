@@ -127,6 +127,8 @@ class DaskGLM:
         "certificate" (the test's pass), "lp", "heuristic" or "unproven"."""
         from .separation import (
             _D_FLOOR,
+            PROB_TOL,
+            coefficients_drift,
             decrement_proof,
             detect_separation,
             newton_decrement,
@@ -164,8 +166,8 @@ class DaskGLM:
                 g = rows.residual_score(self.family, b0)
                 v[keep] = cov[np.ix_(keep, keep)] @ g[keep]
             st = rows.separation_certificate(self.family, b0, v)
-            lam = float(np.sqrt(max(float(v[keep] @ H[np.ix_(keep, keep)] @ v[keep]), 0.0)))
-            slack = rounding_slack(st["n"], st["S"], H, cov, keep, lam)
+            lam = newton_decrement(v, H, keep)
+            slack = rounding_slack(st["n"], st["S"], H, cov, keep, np.inf if lam is None else lam)
             if (
                 fit_ok
                 and np.isfinite(v).all()
@@ -182,10 +184,8 @@ class DaskGLM:
             # within 1e-6 of 0 or 1 on the side of its observed outcome, no coefficient
             # drifting (|b| > 8 with |z| < 0.1).
             se = np.sqrt(np.abs(np.diag(fit.cov_unscaled)))[keep]
-            c = np.asarray(fit.coef, dtype=float)[keep]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                drifting = bool(np.any((np.abs(c) > 8.0) & (np.abs(c) / se < 0.1)))
-            if fit_ok and st["dmin"] >= 1e-6 and not drifting and np.isfinite(se).all():
+            drifting = coefficients_drift(np.asarray(fit.coef, dtype=float)[keep], se)
+            if fit_ok and st["dmin"] >= PROB_TOL and not drifting and np.isfinite(se).all():
                 self.separation_check = "heuristic"
                 return no_separation(d.column_names, fit.aliased, d.nobs)
             msg = (

@@ -64,6 +64,10 @@ __all__ = ["SeparationReport", "aliased_columns", "detect_separation", "needs_ch
 BETA_TOL = math.sqrt(np.finfo(float).eps)  # detect_separation_control()'s beta_tolerance
 ALIAS_TOL = 1e-7  # R's qr() tolerance
 _EPS = np.finfo(float).eps
+# the screen's heuristic (needs_check without X; see its docstring for the choice of values)
+PROB_TOL = 1e-6
+COEF_BIG = 8.0
+Z_SMALL = 0.1
 _FEAS_TOL = 1e-9  # HiGHS primal/dual feasibility tolerance, and our violation test (x ||x_i||_1)
 _DIRECT_ROWS = 1000  # up to this many LP rows, no constraint generation
 _MAX_ROUNDS = 200
@@ -480,9 +484,9 @@ def needs_check(
     step=None,
     xtwx=None,
     eta=None,
-    prob_tol: float = 1e-6,
-    coef_big: float = 8.0,
-    z_small: float = 0.1,
+    prob_tol: float = PROB_TOL,
+    coef_big: float = COEF_BIG,
+    z_small: float = Z_SMALL,
 ) -> bool:
     """Should the separation LP run after this binomial fit?  ``False`` only when the fit shows
     that the MLE exists; when in doubt ``True`` (the LP is exact, and cheap on data that are not
@@ -583,12 +587,19 @@ def needs_check(
         return True
     if coef is not None and bse is not None:
         c = np.asarray(coef, dtype=float).ravel()
-        se = np.asarray(bse, dtype=float).ravel()
-        ok = est & (se > 0)
-        z = np.abs(c[ok]) / se[ok]
-        if ((np.abs(c[ok]) > coef_big) & (z < z_small)).any():
+        if coefficients_drift(c[est], np.asarray(bse, dtype=float).ravel()[est], coef_big, z_small):
             return True
     return False
+
+
+def coefficients_drift(coef, bse, coef_big: float = COEF_BIG, z_small: float = Z_SMALL) -> bool:
+    """The heuristic's sign of a diverging fit: a coefficient with ``|coef| > coef_big`` and
+    ``|coef / bse| < z_small`` (coefficients with a standard error that is not positive are
+    skipped)."""
+    c = np.asarray(coef, dtype=float)
+    se = np.asarray(bse, dtype=float)
+    ok = se > 0
+    return bool(((np.abs(c[ok]) > coef_big) & (np.abs(c[ok]) / se[ok] < z_small)).any())
 
 
 def row_multipliers(mu, y, w=None) -> np.ndarray:
@@ -638,6 +649,34 @@ def rounding_slack(n: float, S: float, xtwx, cov, keep, lam: float) -> float:
         return np.inf
     lam_err = gamma * math.sqrt(S) * float(np.sum(np.sqrt(hd * cd)))
     return (1.0 + rel) * lam_err + rel * lam
+
+
+def certificate_reductions(xv, mu, y, w, a) -> np.ndarray:
+    """The row reductions of the screen's X v test over rows of positive weight ``w`` (None:
+    unit weights), with ``xv`` = X v and ``a`` = W / w: [their number, S = sum u_i^2 / W_i,
+    min d_i, max a_i |x_i'v| / d_i, max sqrt(a_i / w_i) / d_i, 1.0 when all of them are finite
+    and a >= 0 (else 0.0)].  Sums and maxima, so that the Dask pass combines them per block."""
+    d = row_multipliers(mu, y, w)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t = np.abs(np.asarray(xv, dtype=float).ravel()) * a / d
+        u = y - mu if w is None else w * (y - mu)
+        S = float(np.sum(u * u / (a if w is None else w * a)))
+        smax = float(np.max(np.sqrt(a if w is None else a / w) / d))
+    ok = bool(np.isfinite(a).all() and (a >= 0).all() and np.isfinite(t).all())
+    ok = ok and bool(np.isfinite(S) and np.isfinite(smax))
+    tmax = float(t.max()) if ok else np.inf
+    dmin = float(d.min()) if np.isfinite(d).all() else 0.0
+    return np.array([float(len(y)), S, dmin, tmax, smax, float(ok)])
+
+
+def _spd_inverse(H) -> np.ndarray | None:
+    """The inverse of a symmetric positive definite H by Cholesky; None when it is not."""
+    try:
+        return linalg.cho_solve(
+            linalg.cho_factor(H, check_finite=False), np.eye(len(H)), check_finite=False
+        )
+    except linalg.LinAlgError:
+        return None
 
 
 def reduced_newton_proof(n: float, d_min: float, tmax: float, smax: float, slack: float) -> bool:
@@ -690,10 +729,8 @@ def _decrement_certificate(eta, mu, y, step, xtwx, cov, est, w=None) -> bool:
     if lam is None:
         return False
     if cov is None:  # the inverse of the kept block, for the rounding slack
-        Hk = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
-        try:
-            ck = linalg.cho_solve(linalg.cho_factor(Hk, check_finite=False), np.eye(len(Hk)))
-        except linalg.LinAlgError:
+        ck = _spd_inverse(np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)])
+        if ck is None:
             return False
         cov = np.full(np.shape(xtwx), np.nan)
         cov[np.ix_(keep, keep)] = ck
@@ -784,9 +821,6 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None, xtwx=Non
             cov = cov[np.ix_(keep, keep)]
     if xtwx is not None:
         xtwx = np.asarray(xtwx, dtype=float)[np.ix_(keep, keep)]
-    d = row_multipliers(mu, y, w)
-    if not float(d.min()) >= _D_FLOOR:
-        return False  # a fitted probability at 0 or 1 (to rounding) on an observed side
     if irls_weights is None:
         a = mu * (1.0 - mu)  # the logit's W / w
     else:
@@ -794,35 +828,27 @@ def _newton_certificate(mu, y, w, X, cov, irls_weights, est, step=None, xtwx=Non
         a = W if w is None else W / w
         if not (np.isfinite(a).all() and (a >= 0).all()):
             return False
-    wa = a if w is None else w * a
     if xtwx is None:
+        wa = a if w is None else w * a
         xtwx = Xa.T @ (wa[:, None] * Xa)
     if cov is None:
-        try:
-            cov = linalg.cho_solve(
-                linalg.cho_factor(xtwx, check_finite=False), np.eye(Xa.shape[1]), check_finite=False
-            )
-        except linalg.LinAlgError:
+        cov = _spd_inverse(xtwx)
+        if cov is None:
             return False
-    r = y - mu if w is None else w * (y - mu)
     if step is not None:
         v = np.asarray(step, dtype=float).ravel()
         if v.shape[0] != Xa.shape[1]:
             v = v[keep]
     else:
-        v = cov @ (Xa.T @ r)
+        v = cov @ (Xa.T @ (y - mu if w is None else w * (y - mu)))
     if not np.isfinite(v).all():
         return False
-    with np.errstate(divide="ignore", invalid="ignore"):
-        S = float(np.sum(r * r / wa))  # sum u_i^2 / W_i
-        s = np.sqrt(a if w is None else a / w) / d
-    lam = math.sqrt(max(float(v @ xtwx @ v), 0.0))
-    slack = rounding_slack(n, S, xtwx, cov, np.ones(Xa.shape[1], bool), lam)
     # the multipliers lam_i - W_i s_i x_i'v stay positive when W_i |x_i'v| < lam_i on each present
     # side; a proportion row's W is shared between its two sides as y : 1 - y, so per unit
     # weight the condition reads a_i |x_i'v| < d_i on both sides
-    t = Xa @ v
-    np.abs(t, out=t)
-    t *= a
-    t /= d
-    return reduced_newton_proof(n, float(d.min()), float(t.max()), float(s.max()), slack)
+    _n, S, dmin, tmax, smax, ok = certificate_reductions(Xa @ v, mu, y, w, a)
+    lam = newton_decrement(v, xtwx)
+    slack = rounding_slack(
+        n, S, xtwx, cov, np.ones(Xa.shape[1], bool), np.inf if lam is None else lam
+    )
+    return bool(ok == 1.0) and reduced_newton_proof(n, dmin, tmax, smax, slack)

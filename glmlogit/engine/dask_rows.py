@@ -280,25 +280,16 @@ def _block_certificate(block, ctx, beta, v):
         X, y, w, off = X[pos], y[pos], w[pos], off[pos]
     if X.shape[0] == 0:
         return np.array(_CERT_EMPTY + (entries,))
-    from ..separation import row_multipliers
+    from ..separation import certificate_reductions
 
     eta = np.asarray(X @ beta, dtype=float).ravel() + off
     mu = family.link.inverse(eta)
-    d = row_multipliers(mu, y, w)
     if family.link.name == "logit":
         a = mu * (1.0 - mu)
     else:
         a = family.irls_terms(y, eta, w)[1] / w
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t = np.abs(np.asarray(X @ v, dtype=float).ravel()) * a / d
-        u = w * (y - mu)
-        S = float(np.sum(u * u / (w * a)))
-        smax = float(np.max(np.sqrt(a / w) / d))
-    ok = bool(np.isfinite(a).all() and (a >= 0).all() and np.isfinite(t).all())
-    ok = ok and np.isfinite(S) and np.isfinite(smax)
-    tmax = float(t.max()) if ok else np.inf
-    dmin = float(d.min()) if np.isfinite(d).all() else 0.0
-    return np.array([float(len(y)), S, dmin, tmax, smax, float(ok), entries])
+    red = certificate_reductions(np.asarray(X @ v, dtype=float).ravel(), mu, y, w, a)
+    return np.append(red, entries)
 
 
 def _combine_certificate(*parts):
