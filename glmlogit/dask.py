@@ -47,6 +47,7 @@ from .dask_encode import (
     _SAMPLE_ROWS,
     _SCALE_RE,
     _build_spec,
+    _Checked,
     _Encoder,
     _global_transform_state,
     _is_numeric,
@@ -469,7 +470,11 @@ def glm_dask(
             encoder=enc,
             ddf_full=ddf_full,
         )
-        rows = DaskRows(parts, enc, len(names), ybar=sum_wy / sum_w, cache=spill)
+        # the starting pass (in the scan) encoded every row of every partition and tested its
+        # design finite; with no missing value anywhere, later passes need not test again
+        trusted = start is not None and start.valid and not n_na
+        row_enc = _Checked(enc, trusted=True) if trusted else enc
+        rows = DaskRows(parts, row_enc, len(names), ybar=sum_wy / sum_w, cache=spill)
         if want_sparse:  # factor terms: X'WX's diagonal blocks, solved through them
             rows.block_candidates = [c for c in terms.values() if len(c) >= 2]
         if icpt is None:

@@ -222,13 +222,14 @@ class _Encoder:
         finally:
             self.fast = fast
 
-    def chunks(self, part: pd.DataFrame, checked: bool = False):
+    def chunks(self, part: pd.DataFrame, checked: bool = False, trusted: bool = False):
         """Yield (X, y, weights, offset) for blocks of rows of one partition (``checked``: its
-        rows with a missing value are already dropped)."""
+        rows with a missing value are already dropped; ``trusted``: an earlier pass over these
+        same rows found no missing value and a finite design, so neither is tested again)."""
         if self.fast is None:
             yield self(part)
             return
-        df = self.cast(part) if checked else self.clean(part)
+        df = self.cast(part) if checked or trusted else self.clean(part)
         n, p = len(df), len(self.fast)
         src: dict[tuple, np.ndarray] = {}
         for t in self.fast:
@@ -257,7 +258,7 @@ class _Encoder:
                         col *= src[(c, True)][s:e]
                     else:
                         col *= src[(c, False)][s:e] == lev
-            if not np.isfinite(X.sum()):
+            if not trusted and not np.isfinite(X.sum()):
                 raise DataError(
                     "the design has non-finite value(s) after NA handling (e.g. inf in a column)"
                 )
@@ -331,12 +332,20 @@ def _scan_part(part: pd.DataFrame, enc: _Encoder, info: dict, sink: Sink | None 
 
 class _Checked:
     """The encoder of rows whose missing values the scan has already dropped (the same blocks
-    as ``enc.chunks`` of the whole partition, without testing every column again)."""
+    as ``enc.chunks`` of the whole partition, without testing every column again).
 
-    def __init__(self, enc: _Encoder):
+    ``trusted``: the partitions themselves (not NA-dropped rows), which the scan's starting
+    pass found to hold no missing value and to give a finite design in every block: the later
+    IRLS passes over them skip both tests (the rows of a Dask collection are the same in every
+    pass, as the fit already assumes).  ``__call__`` always tests: it serves other callers."""
+
+    def __init__(self, enc: _Encoder, trusted: bool = False):
         self.enc = enc
+        self.trusted = trusted
 
     def chunks(self, df: pd.DataFrame):
+        if self.trusted:
+            return self.enc.chunks(df, trusted=True)
         return self.enc.chunks(df, checked=True)
 
     def __call__(self, df: pd.DataFrame):

@@ -324,6 +324,33 @@ def test_na_rows_by_column_kind_match_in_memory():
         glm_dask("y ~ x1 + x2", dd.from_pandas(bad, npartitions=NPART))
 
 
+def test_later_passes_trust_rows_the_start_pass_checked():
+    """When the scan's starting pass has encoded every row (a numeric formula) and found no
+    missing value, the later IRLS passes skip the NA and finiteness tests (their blocks are the
+    same); a fit that dropped NA rows, or whose encoding the scan had to learn, keeps them."""
+    from glmlogit.dask_encode import _Checked
+
+    df = _frame(1500, seed=4).dropna().reset_index(drop=True)
+    ref = gl.glm("y ~ x1 + x2", df)
+    res = glm_dask("y ~ x1 + x2", dd.from_pandas(df, npartitions=NPART), cache=False)
+    enc = res.model.rows.encode
+    assert isinstance(enc, _Checked) and enc.trusted
+    np.testing.assert_allclose(res.params, ref.params, rtol=RTOL)
+    np.testing.assert_allclose(res.bse, ref.bse, rtol=RTOL)
+    part = df.iloc[:500]
+    for a, b in zip(enc.chunks(part), enc.enc.chunks(part), strict=True):
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_array_equal(u, v)  # the same blocks, bit for bit
+    na = df.copy()
+    na.loc[[3, 700], "x2"] = np.nan
+    dropped = glm_dask("y ~ x1 + x2", dd.from_pandas(na, npartitions=NPART), na_action="drop")
+    assert not isinstance(dropped.model.rows.encode, _Checked)
+    assert dropped.n_dropped == 2
+    np.testing.assert_allclose(dropped.params, gl.glm("y ~ x1 + x2", na).params, rtol=RTOL)
+    learned = glm_dask("y ~ x1 + C(g)", dd.from_pandas(df, npartitions=NPART))
+    assert not isinstance(learned.model.rows.encode, _Checked)
+
+
 @pytest.mark.parametrize(
     "formula,kw,pass_free",
     [
